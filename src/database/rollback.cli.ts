@@ -1,0 +1,15 @@
+import { validateConfig } from '../config/app-config';
+import { runCommand } from '../common/run-command';
+import { openDatabase } from './database-handle';
+import { rollback } from './rollback';
+
+// `npm run db:rollback`: removes every object of the cache (the guide's Rollback section).
+runCommand(async (log) => {
+  const config = validateConfig(process.env);
+  const database = await openDatabase(config, log, { migrate: false });
+  try {
+    await rollback(database.url, log);
+  } finally {
+    await database.embedded?.stop();
+  }
+});

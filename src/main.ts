@@ -1,0 +1,40 @@
+import 'reflect-metadata';
+import pino from 'pino';
+import { createApp } from './app';
+import { ConfigValidationError, validateConfig } from './config/app-config';
+import { openDatabase } from './database/database-handle';
+import { EmbeddedPostgresError } from './database/embedded-postgres';
+
+async function main(): Promise<void> {
+  const config = validateConfig(process.env);
+  const bootLog = pino({ level: config.LOG_LEVEL, name: 'bootstrap' });
+  const database = await openDatabase(config, (line) => bootLog.info(line));
+  const app = await createApp(config, database);
+  await app.listen(config.PORT, config.HOST);
+  bootLog.info(`exercise-cache listening on http://${config.HOST}:${config.PORT} (docs at /docs)`);
+
+  // Nest's shutdown hooks close the server, finish in-flight requests and flush buffers; the
+  // embedded database stops last, and a stuck shutdown is cut off after SHUTDOWN_TIMEOUT_MS.
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      setTimeout(() => {
+        bootLog.error(`shutdown did not finish within ${config.SHUTDOWN_TIMEOUT_MS} ms; exiting`);
+        process.exit(1);
+      }, config.SHUTDOWN_TIMEOUT_MS).unref();
+      void app
+        .close()
+        .then(() => database.embedded?.stop())
+        .then(() => {
+          bootLog.info('shutdown complete');
+          process.exit(0);
+        });
+    });
+  }
+}
+
+main().catch((error: unknown) => {
+  const expected = error instanceof ConfigValidationError || error instanceof EmbeddedPostgresError;
+  process.stderr.write(`exercise-cache failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  if (!expected && error instanceof Error && process.env.LOG_LEVEL === 'debug') process.stderr.write(`${error.stack}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,63 @@
+import { mkdtemp } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Client } from 'pg';
+import { EmbeddedPostgres } from '../../src/database/embedded-postgres';
+import { applyMigrations } from '../../src/database/migrations';
+
+declare global {
+  // eslint-disable-next-line no-var
+  var __EMBEDDED_TEST_PG__: EmbeddedPostgres | undefined;
+}
+
+/**
+ * One PostgreSQL for the whole run: DATABASE_URL when set (CI's PostgreSQL 15), otherwise an
+ * embedded PostgreSQL started here. A migrated template database is built once; every test file
+ * then clones it into a database of its own, so files run in parallel without sharing rows.
+ */
+export default async function globalSetup(): Promise<void> {
+  let adminUrl: string;
+  if (process.env.DATABASE_URL) {
+    adminUrl = process.env.DATABASE_URL;
+  } else {
+    const dataDir = path.join(await mkdtemp(path.join(tmpdir(), 'exercise-cache-test-')), 'postgres');
+    const embedded = await EmbeddedPostgres.start({ dataDir, port: await freePort(), database: 'postgres' });
+    globalThis.__EMBEDDED_TEST_PG__ = embedded;
+    adminUrl = embedded.url;
+  }
+  const template = `ec_template_${process.pid}`;
+  await adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${template}`);
+  await adminQuery(adminUrl, `CREATE DATABASE ${template}`);
+  await applyMigrations(withDatabase(adminUrl, template));
+  process.env.TEST_ADMIN_URL = adminUrl;
+  process.env.TEST_TEMPLATE_DB = template;
+  delete process.env.DATABASE_URL; // the app under test gets its own database, never this one
+}
+
+export function withDatabase(url: string, database: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${database}`;
+  return parsed.toString();
+}
+
+export async function adminQuery(url: string, sql: string): Promise<void> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}

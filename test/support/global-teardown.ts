@@ -1,0 +1,9 @@
+import { adminQuery } from './global-setup';
+
+export default async function globalTeardown(): Promise<void> {
+  const adminUrl = process.env.TEST_ADMIN_URL;
+  if (adminUrl && process.env.TEST_TEMPLATE_DB) {
+    await adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${process.env.TEST_TEMPLATE_DB} WITH (FORCE)`).catch(() => undefined);
+  }
+  await globalThis.__EMBEDDED_TEST_PG__?.stop();
+}

@@ -1,0 +1,54 @@
+import { randomBytes } from 'node:crypto';
+import { Pool } from 'pg';
+import { adminQuery, withDatabase } from './global-setup';
+
+export interface TestDatabase {
+  url: string;
+  name: string;
+  /** A small pool for assertions and seeding straight in SQL. */
+  pool: Pool;
+  drop(): Promise<void>;
+}
+
+/** A fresh, fully migrated database cloned from the run's template; one per test file. */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const adminUrl = requireEnv('TEST_ADMIN_URL');
+  const template = requireEnv('TEST_TEMPLATE_DB');
+  const name = `ec_test_${randomBytes(6).toString('hex')}`;
+  await adminQuery(adminUrl, `CREATE DATABASE ${name} TEMPLATE ${template}`);
+  const url = withDatabase(adminUrl, name);
+  const pool = new Pool({ connectionString: url, max: 4 });
+  return {
+    url,
+    name,
+    pool,
+    drop: async () => {
+      await pool.end();
+      await adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    },
+  };
+}
+
+/** An empty database (no migrations), for migrate and rollback tests. */
+export async function createEmptyDatabase(): Promise<TestDatabase> {
+  const adminUrl = requireEnv('TEST_ADMIN_URL');
+  const name = `ec_empty_${randomBytes(6).toString('hex')}`;
+  await adminQuery(adminUrl, `CREATE DATABASE ${name}`);
+  const url = withDatabase(adminUrl, name);
+  const pool = new Pool({ connectionString: url, max: 4 });
+  return {
+    url,
+    name,
+    pool,
+    drop: async () => {
+      await pool.end();
+      await adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    },
+  };
+}
+
+function requireEnv(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run the tests through jest (globalSetup prepares the database)`);
+  return value;
+}
