@@ -11,7 +11,26 @@ const swc = [
     module: { type: 'commonjs' },
   },
 ];
-const esmPackages = ['@nestjs', 'file-type', 'strtok3', 'token-types', '@tokenizer', 'uint8array-extras', '@borewit', 'lru-cache', 'fast-check', '@standard-schema', 'cron', 'luxon'];
+const fs = require('node:fs');
+const path = require('node:path');
+
+/** Top-level packages published as ES modules ("type": "module"); SWC compiles them for jest. */
+function esModulePackages() {
+  const root = path.join(__dirname, 'node_modules');
+  const names = [];
+  for (const entry of fs.readdirSync(root)) {
+    const dirs = entry.startsWith('@') ? fs.readdirSync(path.join(root, entry)).map((n) => `${entry}/${n}`) : [entry];
+    for (const name of dirs) {
+      try {
+        if (JSON.parse(fs.readFileSync(path.join(root, name, 'package.json'), 'utf8')).type === 'module') names.push(name);
+      } catch {
+        // not a package
+      }
+    }
+  }
+  return names.map((name) => name.replace(/[.+]/g, '\\$&'));
+}
+const esmPackages = esModulePackages();
 
 module.exports = {
   testEnvironment: 'node',

@@ -11,5 +11,5 @@ export function validationExceptionFactory(errors: ValidationError[]): BadReques
     for (const child of error.children ?? []) walk(child, field);
   };
   errors.forEach((e) => walk(e, ''));
-  return new BadRequestException({ statusCode: 400, error: 'Bad Request', message: messages });
+  return new BadRequestException({ statusCode: 400, error: 'Bad Request', message: [...new Set(messages)] });
 }

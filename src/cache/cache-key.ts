@@ -1,0 +1,66 @@
+import { createHash } from 'node:crypto';
+
+/** What an exercise is cached by. */
+export interface ExerciseContext {
+  /** 1..50 characters of a-z, 0-9, "_" and "-". */
+  type: string;
+  /** Integer 1..5. */
+  difficulty: number;
+  /** 0..20 topics of 1..64 characters; order, case, surrounding space and repeats do not matter. */
+  topics: readonly string[];
+}
+
+/** A context after normalisation: the form that is hashed and stored. */
+export interface CanonicalContext {
+  type: string;
+  difficulty: number;
+  topics: string[];
+}
+
+/** Bumped only if the encoding below ever changes (every key would change with it). */
+export const CACHE_KEY_VERSION = 'exercise-cache/v1';
+
+/** Trims, lower-cases (locale-independent) and NFC-normalises topics, drops repeats, sorts them. */
+export function normalizeTopics(topics: readonly string[]): string[] {
+  const unique = new Set(topics.map((topic) => topic.normalize('NFC').trim().toLowerCase()));
+  return [...unique].sort();
+}
+
+export function canonicalize(context: ExerciseContext): CanonicalContext {
+  return { type: context.type, difficulty: context.difficulty, topics: normalizeTopics(context.topics) };
+}
+
+/**
+ * The canonical encoding: a JSON array [version, type, difficulty, [topics...]] (plus the variant
+ * number for variants 2..20). JSON quotes and escapes every string, so no choice of topics can make
+ * two different contexts encode alike (the original joined fields with "_", which could).
+ */
+export function encodeContext(context: CanonicalContext, variant = 1): string {
+  const fields: unknown[] = [CACHE_KEY_VERSION, context.type, context.difficulty, context.topics];
+  if (variant !== 1) fields.push(variant);
+  return JSON.stringify(fields);
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
+
+/**
+ * The cache key: SHA-256 (64 lowercase hex characters) of the canonical encoding. Variant 1 is the
+ * plain context, so a single-variant cache has exactly one key per context. Clients may compute
+ * keys themselves with this function.
+ */
+export function cacheKeyFor(context: ExerciseContext, variant = 1): string {
+  return sha256(encodeContext(canonicalize(context), variant));
+}
+
+/** Key shared by all variants of a context (equal to the key of variant 1). */
+export function contextKeyFor(context: ExerciseContext): string {
+  return cacheKeyFor(context, 1);
+}
+
+/** Hash of (difficulty, topics) without the type: finds similar exercises of any type. */
+export function userContextHashFor(context: ExerciseContext): string {
+  const canonical = canonicalize(context);
+  return sha256(JSON.stringify([CACHE_KEY_VERSION, canonical.difficulty, canonical.topics]));
+}
+
+export const CACHE_KEY_PATTERN = /^[0-9a-f]{64}$/;

@@ -1,0 +1,18 @@
+import { Module } from '@nestjs/common';
+import { ExerciseCacheStatsController } from './exercise-cache-stats.controller';
+import { ExerciseCacheController } from './exercise-cache.controller';
+import { ExerciseCacheRepository } from './exercise-cache.repository';
+import { ExerciseCacheService } from './exercise-cache.service';
+import { GenerationLock } from './generation-lock';
+import { InvalidationBus } from './invalidation-bus';
+import { L1Cache } from './l1-cache';
+import { UsageBuffer } from './usage-buffer';
+import { VariantPicker } from './variant-picker';
+
+/** Import this module to inject ExerciseCacheService anywhere in the application. */
+@Module({
+  controllers: [ExerciseCacheStatsController, ExerciseCacheController],
+  providers: [ExerciseCacheRepository, ExerciseCacheService, GenerationLock, InvalidationBus, L1Cache, UsageBuffer, VariantPicker],
+  exports: [ExerciseCacheService],
+})
+export class CacheModule {}

@@ -1,0 +1,80 @@
+import { BadRequestException } from '@nestjs/common';
+import { CACHE_KEY_PATTERN, ExerciseContext } from './cache-key';
+
+/** The limits of a context and of store options; the request DTOs use the same numbers. */
+export const TYPE_PATTERN = /^[a-z0-9_-]{1,50}$/;
+export const MAX_TOPICS = 20;
+export const MAX_TOPIC_LENGTH = 64;
+/** Control characters (NUL included) cannot be stored in PostgreSQL text or are never meant. */
+export const TOPIC_FORBIDDEN = /[\u0000-\u001f\u007f]/;
+export const MIN_DIFFICULTY = 1;
+export const MAX_DIFFICULTY = 5;
+export const MAX_TTL_SECONDS = 2_592_000;
+export const MAX_VARIANTS = 20;
+export const MAX_EXCLUDED_KEYS = 100;
+export const MAX_EXERCISE_DEPTH = 32;
+
+/** A caller's mistake through DI; over HTTP the DTOs catch the same mistakes first. */
+export class InvalidCacheRequestError extends BadRequestException {
+  constructor(message: string) {
+    super({ statusCode: 400, error: 'Bad Request', message: [message] });
+  }
+}
+
+export function assertValidContext(context: ExerciseContext): void {
+  if (!context || typeof context !== 'object') throw new InvalidCacheRequestError('context must be an object');
+  if (typeof context.type !== 'string' || !TYPE_PATTERN.test(context.type)) {
+    throw new InvalidCacheRequestError('context.type must be 1..50 characters of a-z, 0-9, "_" and "-"');
+  }
+  if (!Number.isInteger(context.difficulty) || context.difficulty < MIN_DIFFICULTY || context.difficulty > MAX_DIFFICULTY) {
+    throw new InvalidCacheRequestError('context.difficulty must be an integer from 1 to 5');
+  }
+  if (!Array.isArray(context.topics) || context.topics.length > MAX_TOPICS) {
+    throw new InvalidCacheRequestError(`context.topics must be an array of at most ${MAX_TOPICS} strings`);
+  }
+  for (const topic of context.topics) {
+    if (!isValidTopic(topic)) {
+      throw new InvalidCacheRequestError(`context.topics must hold strings of 1..${MAX_TOPIC_LENGTH} characters without control characters`);
+    }
+  }
+}
+
+export function isValidTopic(topic: unknown): boolean {
+  if (typeof topic !== 'string') return false;
+  const length = [...topic.trim()].length;
+  return length >= 1 && length <= MAX_TOPIC_LENGTH && !TOPIC_FORBIDDEN.test(topic);
+}
+
+export function assertValidExercise(exercise: unknown): asserts exercise is Record<string, unknown> {
+  if (exercise === null || typeof exercise !== 'object' || Array.isArray(exercise)) {
+    throw new InvalidCacheRequestError('exercise must be a JSON object');
+  }
+  if (depthOf(exercise) > MAX_EXERCISE_DEPTH) {
+    throw new InvalidCacheRequestError(`exercise must not be nested deeper than ${MAX_EXERCISE_DEPTH} levels`);
+  }
+}
+
+export function depthOf(value: unknown, limit = MAX_EXERCISE_DEPTH + 1): number {
+  if (value === null || typeof value !== 'object') return 0;
+  if (limit <= 0) return 1;
+  let deepest = 0;
+  for (const child of Object.values(value as object)) {
+    deepest = Math.max(deepest, depthOf(child, limit - 1));
+    if (deepest >= limit) break;
+  }
+  return 1 + deepest;
+}
+
+export function assertValidKeys(keys: readonly string[], name = 'exclude'): void {
+  if (keys.length > MAX_EXCLUDED_KEYS) throw new InvalidCacheRequestError(`${name} must hold at most ${MAX_EXCLUDED_KEYS} keys`);
+  for (const key of keys) {
+    if (!CACHE_KEY_PATTERN.test(key)) throw new InvalidCacheRequestError(`${name} must hold cache keys of 64 lowercase hex characters`);
+  }
+}
+
+export function assertIntegerInRange(value: number | undefined, name: string, min: number, max: number): void {
+  if (value === undefined) return;
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new InvalidCacheRequestError(`${name} must be an integer from ${min} to ${max}`);
+  }
+}

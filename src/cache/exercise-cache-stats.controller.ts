@@ -1,0 +1,41 @@
+import { Controller, Get, Query } from '@nestjs/common';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { DaysQueryDto, LimitQueryDto } from './dto/lookup-query.dto';
+import { DailyMetricsResponse, EntrySummaryResponse, OverviewStatsResponse, TypeStatsResponse } from './dto/stats-responses.dto';
+import { ExerciseCacheService } from './exercise-cache.service';
+
+@ApiTags('statistics')
+@Controller('exercise-cache')
+export class ExerciseCacheStatsController {
+  constructor(private readonly cache: ExerciseCacheService) {}
+
+  @Get('stats')
+  @ApiOkResponse({ type: OverviewStatsResponse })
+  stats(): Promise<Record<string, unknown>> {
+    return this.cache.stats();
+  }
+
+  @Get('stats/types')
+  @ApiOkResponse({ type: [TypeStatsResponse] })
+  statsByType(): Promise<Record<string, unknown>[]> {
+    return this.cache.statsByType();
+  }
+
+  @Get('popular')
+  @ApiOkResponse({ type: [EntrySummaryResponse] })
+  popular(@Query() { limit }: LimitQueryDto): Promise<Record<string, unknown>[]> {
+    return this.cache.popular(limit);
+  }
+
+  @Get('lru')
+  @ApiOkResponse({ type: [EntrySummaryResponse], description: 'Eviction candidates, first to go first' })
+  leastRecentlyUsed(@Query() { limit }: LimitQueryDto): Promise<Record<string, unknown>[]> {
+    return this.cache.leastRecentlyUsed(limit);
+  }
+
+  @Get('metrics/daily')
+  @ApiOkResponse({ type: [DailyMetricsResponse], description: 'As of the last metrics refresh' })
+  dailyMetrics(@Query() { days }: DaysQueryDto): Promise<Record<string, unknown>[]> {
+    return this.cache.dailyMetrics(days);
+  }
+}

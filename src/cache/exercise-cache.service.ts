@@ -1,0 +1,359 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { AppConfig } from '../config/app-config';
+import { isStorageUnavailable } from '../common/storage-unavailable';
+import { CacheMetrics } from '../metrics/cache-metrics.service';
+import { CACHE_KEY_PATTERN, CanonicalContext, ExerciseContext, cacheKeyFor, canonicalize, userContextHashFor } from './cache-key';
+import type { CachedEntry } from './cache-entry';
+import {
+  InvalidCacheRequestError,
+  MAX_TTL_SECONDS,
+  MAX_VARIANTS,
+  assertIntegerInRange,
+  assertValidContext,
+  assertValidExercise,
+  assertValidKeys,
+} from './context-rules';
+import { ExerciseCacheRepository } from './exercise-cache.repository';
+import { GenerationLock } from './generation-lock';
+import { InvalidationBus } from './invalidation-bus';
+import { L1Cache } from './l1-cache';
+import { SingleFlight } from './single-flight';
+import { UsageBuffer } from './usage-buffer';
+import { VariantPicker } from './variant-picker';
+
+export type Exercise = Record<string, unknown>;
+
+export interface StoreOptions {
+  /** 1..2,592,000 seconds; default CACHE_DEFAULT_TTL_SECONDS. */
+  ttlSeconds?: number;
+  /** Dollars the generation cost; default CACHE_DEFAULT_GENERATION_COST. */
+  generationCost?: number;
+  generationTimeMs?: number;
+  /** Bucket size for this context (1..20); default VARIANTS_PER_CONTEXT. */
+  variants?: number;
+}
+
+export interface LookupOptions {
+  /** Bucket size for this context (1..20); default VARIANTS_PER_CONTEXT. */
+  variants?: number;
+  /** Keys this learner has already seen (at most 100). */
+  exclude?: readonly string[];
+}
+
+export interface GetOrGenerateOptions extends StoreOptions, LookupOptions {
+  /** Serve a live entry sharing at least minOverlap topics instead of generating. */
+  acceptNearMiss?: { minOverlap: number };
+}
+
+export interface StoredExercise {
+  key: string;
+  expiresAt: Date;
+}
+
+/**
+ * The exercise cache: look up, store, generate on a miss (once per key across callers and
+ * replicas), statistics and maintenance. Injectable from any module that imports CacheModule.
+ */
+@Injectable()
+export class ExerciseCacheService {
+  private readonly logger = new Logger(ExerciseCacheService.name);
+  private readonly generations = new SingleFlight<{ exercise: Exercise; entry?: CachedEntry }>();
+  private writesSinceEviction = 0;
+  private evicting?: Promise<unknown>;
+
+  constructor(
+    private readonly repository: ExerciseCacheRepository,
+    private readonly config: AppConfig,
+    private readonly l1: L1Cache,
+    private readonly usage: UsageBuffer,
+    private readonly bus: InvalidationBus,
+    private readonly lock: GenerationLock,
+    private readonly metrics: CacheMetrics,
+    private readonly variants: VariantPicker,
+  ) {}
+
+  /** The cached exercise for a context, or null (and the lookup counts as a miss). */
+  async get(context: ExerciseContext, options: LookupOptions = {}): Promise<Exercise | null> {
+    return (await this.lookup(context, options))?.exercise ?? null;
+  }
+
+  /** Like get(), with the entry's key, timestamps and usage. */
+  async lookup(context: ExerciseContext, options: LookupOptions = {}): Promise<CachedEntry | null> {
+    const { canonical, bucket, exclude } = this.prepareLookup(context, options);
+    const entry = await this.findServable(canonical, bucket, exclude);
+    if (entry) this.usage.recordHit(entry);
+    else this.usage.recordMiss(canonical.type, canonical.difficulty);
+    return entry;
+  }
+
+  /** The live entry with this key, or null; counts as a hit or a miss of its type. */
+  async getByKey(key: string): Promise<CachedEntry | null> {
+    if (!CACHE_KEY_PATTERN.test(key)) throw new InvalidCacheRequestError('key must be 64 lowercase hex characters');
+    const entry = await this.findLiveByKey(key);
+    if (entry) this.usage.recordHit(entry);
+    return entry;
+  }
+
+  /** Stores an exercise; with variants > 1 as a new variant while the bucket has room. */
+  async set(context: ExerciseContext, exercise: Exercise, options: StoreOptions = {}): Promise<StoredExercise> {
+    assertValidContext(context);
+    assertValidExercise(exercise);
+    this.assertValidStoreOptions(options);
+    const canonical = canonicalize(context);
+    const bucket = options.variants ?? this.config.VARIANTS_PER_CONTEXT;
+    const slot = bucket === 1 ? 1 : await this.variants.slotForNewVariant(canonical, bucket, []);
+    return this.store(canonical, slot, exercise, options);
+  }
+
+  /**
+   * The guide's usage pattern in one call: a cached exercise when there is one, otherwise
+   * generate() once, however many callers (in this process or on other replicas) miss the same
+   * key at the same time, store it and return it. If generate() throws, every waiting caller gets
+   * the error and nothing is stored. When PostgreSQL is down the exercise is still generated and
+   * returned; it is just not cached.
+   */
+  async getOrGenerate(
+    context: ExerciseContext,
+    generate: (context: CanonicalContext) => Promise<Exercise>,
+    options: GetOrGenerateOptions = {},
+  ): Promise<Exercise> {
+    const { canonical, bucket, exclude } = this.prepareLookup(context, options);
+    this.assertValidStoreOptions(options);
+    let slot = 1;
+    try {
+      const entry = await this.findServable(canonical, bucket, exclude);
+      if (entry) {
+        this.usage.recordHit(entry);
+        return entry.exercise;
+      }
+      if (options.acceptNearMiss) {
+        const [near] = await this.findByTopics(context, { minOverlap: options.acceptNearMiss.minOverlap, limit: 1 });
+        if (near && !exclude.has(near.key)) {
+          this.usage.recordHit(near, 'near_hit');
+          return near.exercise;
+        }
+      }
+      this.usage.recordMiss(canonical.type, canonical.difficulty);
+      if (bucket > 1 || exclude.size > 0) slot = await this.variants.slotForNewVariant(canonical, bucket, exclude);
+    } catch (error) {
+      if (!isStorageUnavailable(error)) throw error;
+      this.metrics.storageError('lookup');
+      this.usage.recordMiss(canonical.type, canonical.difficulty);
+      this.logger.warn(`cache storage unavailable, generating without the cache: ${(error as Error).message}`);
+    }
+    const key = cacheKeyFor(canonical, slot);
+    const result = await this.generations.run(key, () =>
+      this.lock.withLock(key, async (outcome) => {
+        if (outcome !== 'unavailable') {
+          // Another caller may have stored this slot while we waited for the lock.
+          const stored = await this.findLiveByKey(key).catch(() => null);
+          if (stored && !exclude.has(stored.key)) return { exercise: stored.exercise, entry: stored };
+        }
+        return { exercise: await this.generateAndStore(canonical, slot, generate, options) };
+      }),
+    );
+    return result.exercise;
+  }
+
+  /** Live entries with the same difficulty and topics, of any type. */
+  async findSimilar(context: ExerciseContext, limit = 10): Promise<CachedEntry[]> {
+    assertValidContext(context);
+    assertIntegerInRange(limit, 'limit', 1, 100);
+    return this.repository.findSimilar(userContextHashFor(context), limit);
+  }
+
+  /** Near misses: live entries of the same type and difficulty whose topics overlap. */
+  async findByTopics(
+    context: ExerciseContext,
+    { minOverlap = 1, limit = 10 }: { minOverlap?: number; limit?: number } = {},
+  ): Promise<(CachedEntry & { overlap: number })[]> {
+    assertValidContext(context);
+    assertIntegerInRange(minOverlap, 'minOverlap', 1, 20);
+    assertIntegerInRange(limit, 'limit', 1, 100);
+    const canonical = canonicalize(context);
+    if (canonical.topics.length === 0) return [];
+    return this.repository.findByTopics(canonical.type, canonical.difficulty, canonical.topics, minOverlap, limit);
+  }
+
+  /** Removes one entry by key, or every variant of a context. Returns how many were removed. */
+  async invalidate(keyOrContext: string | ExerciseContext): Promise<number> {
+    let keys: string[];
+    if (typeof keyOrContext === 'string') {
+      if (!CACHE_KEY_PATTERN.test(keyOrContext)) throw new InvalidCacheRequestError('key must be 64 lowercase hex characters');
+      keys = (await this.repository.deleteByKey(keyOrContext)) > 0 ? [keyOrContext] : [];
+    } else {
+      assertValidContext(keyOrContext);
+      keys = await this.repository.deleteByContext(cacheKeyFor(keyOrContext, 1));
+    }
+    this.l1.delete(keys);
+    if (keys.length > 0) await this.bus.publish({ keys });
+    this.metrics.invalidated(keys.length);
+    return keys.length;
+  }
+
+  /** Removes every entry. */
+  async clear(): Promise<number> {
+    const removed = await this.repository.deleteAll();
+    this.l1.clear();
+    await this.bus.publish({ all: true });
+    this.metrics.invalidated(removed);
+    return removed;
+  }
+
+  /** Overall statistics (exercise_cache_overview), including this replica's unflushed lookups. */
+  async stats(): Promise<Record<string, unknown>> {
+    await this.usage.flush();
+    return this.repository.overallStats();
+  }
+
+  async statsByType(): Promise<Record<string, unknown>[]> {
+    await this.usage.flush();
+    return this.repository.statsByType();
+  }
+
+  async popular(limit = 10): Promise<Record<string, unknown>[]> {
+    assertIntegerInRange(limit, 'limit', 1, 1000);
+    await this.usage.flush();
+    return this.repository.popular(limit);
+  }
+
+  async leastRecentlyUsed(limit = 10): Promise<Record<string, unknown>[]> {
+    assertIntegerInRange(limit, 'limit', 1, 1000);
+    await this.usage.flush();
+    return this.repository.leastRecentlyUsed(limit);
+  }
+
+  /** Rows of exercise_cache_daily_metrics for the last `days` UTC days (as of its last refresh). */
+  async dailyMetrics(days = 7): Promise<Record<string, unknown>[]> {
+    assertIntegerInRange(days, 'days', 1, 3660);
+    return this.repository.dailyMetrics(days);
+  }
+
+  async cleanupExpired(): Promise<number> {
+    const deleted = await this.repository.cleanupExpired();
+    this.metrics.expired(deleted);
+    if (deleted > 0) await this.bus.publish({ all: true }).catch(() => undefined);
+    return deleted;
+  }
+
+  async evictLeastRecentlyUsed(maxEntries = this.config.MAX_ENTRIES): Promise<number> {
+    assertIntegerInRange(maxEntries, 'maxEntries', 0, 100_000_000);
+    await this.usage.flush(); // recency must include the latest hits
+    const deleted = await this.repository.evictLeastRecentlyUsed(maxEntries);
+    this.metrics.evicted(deleted);
+    if (deleted > 0) {
+      this.l1.clear();
+      await this.bus.publish({ all: true }).catch(() => undefined);
+    }
+    return deleted;
+  }
+
+  async refreshMetrics(): Promise<void> {
+    await this.usage.flush();
+    await this.repository.refreshMetrics();
+  }
+
+  /** Writes buffered usage and hit/miss counters now. */
+  flushUsage(): Promise<void> {
+    return this.usage.flush();
+  }
+
+  private prepareLookup(context: ExerciseContext, options: LookupOptions) {
+    assertValidContext(context);
+    assertIntegerInRange(options.variants, 'variants', 1, MAX_VARIANTS);
+    assertValidKeys(options.exclude ?? []);
+    return {
+      canonical: canonicalize(context),
+      bucket: options.variants ?? this.config.VARIANTS_PER_CONTEXT,
+      exclude: new Set(options.exclude ?? []),
+    };
+  }
+
+  private assertValidStoreOptions(options: StoreOptions): void {
+    assertIntegerInRange(options.ttlSeconds, 'ttlSeconds', 1, MAX_TTL_SECONDS);
+    assertIntegerInRange(options.variants, 'variants', 1, MAX_VARIANTS);
+    if (options.generationCost !== undefined && !(Number.isFinite(options.generationCost) && options.generationCost >= 0 && options.generationCost <= 9999)) {
+      throw new InvalidCacheRequestError('generationCost must be a number from 0 to 9999');
+    }
+    assertIntegerInRange(options.generationTimeMs, 'generationTimeMs', 0, 2_147_483_647);
+  }
+
+  /** One round trip at most: L1 first, then the single row (or the variants of the context). */
+  private async findServable(canonical: CanonicalContext, bucket: number, exclude: Set<string>): Promise<CachedEntry | null> {
+    if (bucket === 1) {
+      const key = cacheKeyFor(canonical, 1);
+      if (exclude.has(key)) return null;
+      return this.findLiveByKey(key);
+    }
+    return this.variants.pickServable(canonical, bucket, exclude);
+  }
+
+  private async findLiveByKey(key: string): Promise<CachedEntry | null> {
+    const cached = this.l1.get(key);
+    if (cached) return cached;
+    const entry = await this.repository.findLiveByKey(key);
+    if (entry) this.l1.set(entry);
+    return entry;
+  }
+
+  private async generateAndStore(
+    canonical: CanonicalContext,
+    slot: number,
+    generate: (context: CanonicalContext) => Promise<Exercise>,
+    options: StoreOptions,
+  ): Promise<Exercise> {
+    const started = performance.now();
+    let exercise: Exercise;
+    try {
+      exercise = await generate(canonical);
+    } catch (error) {
+      this.metrics.generated(false, (performance.now() - started) / 1000);
+      throw error;
+    }
+    const elapsedMs = Math.round(performance.now() - started);
+    this.metrics.generated(true, elapsedMs / 1000);
+    assertValidExercise(exercise);
+    try {
+      await this.store(canonical, slot, exercise, { ...options, generationTimeMs: options.generationTimeMs ?? elapsedMs });
+    } catch (error) {
+      if (!isStorageUnavailable(error)) throw error;
+      this.metrics.storageError('store');
+      this.logger.warn(`generated exercise for ${canonical.type} could not be cached (storage unavailable); returning it uncached`);
+    }
+    return exercise;
+  }
+
+  private async store(canonical: CanonicalContext, slot: number, exercise: Exercise, options: StoreOptions): Promise<StoredExercise> {
+    const key = cacheKeyFor(canonical, slot);
+    const stored = await this.repository.upsert({
+      key,
+      contextKey: cacheKeyFor(canonical, 1),
+      variant: slot,
+      exerciseType: canonical.type,
+      difficulty: canonical.difficulty,
+      topics: canonical.topics,
+      userContextHash: userContextHashFor(canonical),
+      exerciseJson: JSON.stringify(exercise),
+      ttlSeconds: options.ttlSeconds ?? this.config.CACHE_DEFAULT_TTL_SECONDS,
+      generationCost: options.generationCost ?? this.config.CACHE_DEFAULT_GENERATION_COST,
+      generationTimeMs: options.generationTimeMs,
+    });
+    this.l1.delete([key]);
+    await this.bus.publish({ keys: [key] }).catch(() => undefined);
+    this.metrics.write(canonical.type);
+    this.keepSizeBound();
+    return stored;
+  }
+
+  /**
+   * Between scheduled evictions the table is kept near MAX_ENTRIES by evicting after every
+   * EVICT_EVERY_WRITES writes on this replica: no COUNT(*) on the write path.
+   */
+  private keepSizeBound(): void {
+    if (this.config.EVICT_EVERY_WRITES === 0 || ++this.writesSinceEviction < this.config.EVICT_EVERY_WRITES || this.evicting) return;
+    this.writesSinceEviction = 0;
+    this.evicting = this.evictLeastRecentlyUsed(this.config.MAX_ENTRIES)
+      .catch((error: Error) => this.logger.warn(`size-bound eviction failed: ${error.message}`))
+      .finally(() => (this.evicting = undefined));
+  }
+}

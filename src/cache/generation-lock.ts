@@ -1,0 +1,85 @@
+import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { Pool, PoolClient } from 'pg';
+import { AppConfig } from '../config/app-config';
+import { DATABASE_HANDLE, DatabaseHandle } from '../database/database-handle';
+
+/** First half of the two-part advisory lock key: "generation of one cache key". */
+const GENERATION_LOCK_SPACE = 0x45430001;
+
+export type LockOutcome = 'acquired' | 'acquired-after-wait' | 'unavailable';
+
+/**
+ * Single-flight across replicas: a PostgreSQL session advisory lock per cache key, held while one
+ * replica generates. Others wait on the lock (at most SINGLE_FLIGHT_WAIT_MS, through
+ * lock_timeout), then find the stored exercise. If the holder dies its session ends and the lock
+ * is released at once, so a waiter takes over and generates. Locks live on a small pool of their
+ * own, so waiting generations never starve ordinary queries.
+ */
+@Injectable()
+export class GenerationLock implements OnModuleDestroy {
+  private readonly logger = new Logger(GenerationLock.name);
+  private readonly pool: Pool;
+
+  constructor(
+    @Inject(DATABASE_HANDLE) database: DatabaseHandle,
+    private readonly config: AppConfig,
+  ) {
+    this.pool = new Pool({
+      connectionString: database.url,
+      max: Math.max(2, Math.ceil(config.DATABASE_POOL_SIZE / 2)),
+      connectionTimeoutMillis: config.DATABASE_CONNECT_TIMEOUT_MS,
+      idleTimeoutMillis: 10000,
+      application_name: 'exercise-cache-locks',
+    });
+    this.pool.on('error', (error) => this.logger.warn(`idle lock connection lost: ${error.message}`));
+  }
+
+  /**
+   * Runs `work` holding the lock for `cacheKey`. `outcome` says whether it was free, became free
+   * after waiting (someone else probably stored the exercise meanwhile), or could not be had
+   * (database down, wait exceeded): then `work` runs without it.
+   */
+  async withLock<T>(cacheKey: string, work: (outcome: LockOutcome) => Promise<T>): Promise<T> {
+    const lockId = lockIdOf(cacheKey);
+    let client: PoolClient | undefined;
+    let outcome: LockOutcome = 'unavailable';
+    try {
+      client = await this.pool.connect();
+      const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS locked', [GENERATION_LOCK_SPACE, lockId]);
+      if (rows[0].locked) {
+        outcome = 'acquired';
+      } else if (this.config.SINGLE_FLIGHT_WAIT_MS > 0) {
+        await client.query(`SET lock_timeout = ${this.config.SINGLE_FLIGHT_WAIT_MS}`);
+        try {
+          await client.query('SELECT pg_advisory_lock($1, $2)', [GENERATION_LOCK_SPACE, lockId]);
+          outcome = 'acquired-after-wait';
+        } finally {
+          await client.query('RESET lock_timeout').catch(() => undefined);
+        }
+      }
+    } catch (error) {
+      client?.release(true);
+      client = undefined;
+      this.logger.warn(`generation lock for ${cacheKey.slice(0, 12)} unavailable, generating without it: ${(error as Error).message}`);
+    }
+    try {
+      return await work(outcome);
+    } finally {
+      if (client) {
+        if (outcome !== 'unavailable') {
+          await client.query('SELECT pg_advisory_unlock($1, $2)', [GENERATION_LOCK_SPACE, lockId]).catch(() => undefined);
+        }
+        client.release();
+      }
+    }
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.pool.end().catch(() => undefined);
+  }
+}
+
+/** Second half of the lock key: the first 32 bits of the (SHA-256) cache key. */
+function lockIdOf(cacheKey: string): number {
+  return Number.parseInt(cacheKey.slice(0, 8), 16) | 0;
+}

@@ -1,0 +1,109 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Client } from 'pg';
+import { DATABASE_HANDLE, DatabaseHandle } from '../database/database-handle';
+import { PrismaService } from '../database/prisma.service';
+import { L1Cache } from './l1-cache';
+
+const CHANNEL = 'exercise_cache_invalidate';
+/** NOTIFY payloads are limited to 8000 bytes; 100 keys of 64 characters stay well below. */
+const KEYS_PER_MESSAGE = 100;
+
+interface Message {
+  /** Sending instance: it has already updated its own L1. */
+  from: string;
+  keys?: string[];
+  all?: boolean;
+}
+
+/**
+ * Cross-replica L1 invalidation over PostgreSQL LISTEN/NOTIFY: whatever one replica writes,
+ * invalidates, clears or evicts is dropped from every other replica's L1. The listener needs a
+ * direct session (not PgBouncer in transaction mode) and reconnects by itself after an outage;
+ * after a reconnect it clears the local L1, since notifications sent meanwhile were missed.
+ */
+@Injectable()
+export class InvalidationBus implements OnModuleInit, OnModuleDestroy {
+  readonly instanceId = randomUUID();
+  private readonly logger = new Logger(InvalidationBus.name);
+  private listener?: Client;
+  private stopped = false;
+  private reconnectTimer?: NodeJS.Timeout;
+
+  constructor(
+    @Inject(DATABASE_HANDLE) private readonly database: DatabaseHandle,
+    private readonly prisma: PrismaService,
+    private readonly l1: L1Cache,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    if (this.l1.enabled) await this.listen().catch(() => this.scheduleReconnect());
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.reconnectTimer);
+    await this.listener?.end().catch(() => undefined);
+  }
+
+  /** Tells every other replica to drop these keys (or everything) from its L1. */
+  async publish(change: { keys: string[] } | { all: true }): Promise<void> {
+    const messages: Message[] =
+      'all' in change
+        ? [{ from: this.instanceId, all: true }]
+        : chunk(change.keys, KEYS_PER_MESSAGE).map((keys) => ({ from: this.instanceId, keys }));
+    for (const message of messages) {
+      await this.prisma.pool.query({ name: 'exercise_cache_notify', text: 'SELECT pg_notify($1, $2)', values: [CHANNEL, JSON.stringify(message)] });
+    }
+  }
+
+  private async listen(): Promise<void> {
+    const client = new Client({ connectionString: this.database.url, application_name: 'exercise-cache-listener' });
+    client.on('error', (error) => {
+      this.logger.warn(`invalidation listener lost its connection: ${error.message}`);
+      this.scheduleReconnect();
+    });
+    client.on('end', () => this.scheduleReconnect());
+    client.on('notification', (notification) => this.receive(notification.payload));
+    await client.connect();
+    await client.query(`LISTEN ${CHANNEL}`);
+    this.listener = client;
+  }
+
+  private scheduleReconnect(): void {
+    if (this.stopped || this.reconnectTimer) return;
+    this.listener?.removeAllListeners();
+    this.listener?.end().catch(() => undefined);
+    this.listener = undefined;
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      this.listen().then(
+        () => {
+          this.l1.clear();
+          this.logger.log('invalidation listener reconnected; local L1 cleared');
+        },
+        () => this.scheduleReconnect(),
+      );
+    }, 500);
+    this.reconnectTimer.unref();
+  }
+
+  private receive(payload: string | undefined): void {
+    if (!payload) return;
+    let message: Message;
+    try {
+      message = JSON.parse(payload) as Message;
+    } catch {
+      return;
+    }
+    if (message.from === this.instanceId) return;
+    if (message.all) this.l1.clear();
+    else if (message.keys) this.l1.delete(message.keys);
+  }
+}
+
+function chunk<T>(items: T[], size: number): T[][] {
+  const chunks: T[][] = [];
+  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
+  return chunks;
+}

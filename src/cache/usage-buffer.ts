@@ -1,0 +1,138 @@
+import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { AppConfig } from '../config/app-config';
+import { PrismaService } from '../database/prisma.service';
+import { CacheMetrics, LookupOutcome } from '../metrics/cache-metrics.service';
+import type { CachedEntry, UsageBatch } from './cache-entry';
+import { ExerciseCacheRepository } from './exercise-cache.repository';
+
+/**
+ * Keeps the hit path free of writes: usage_count, last_used_at and hit/miss counts are added up
+ * in memory and written in one statement every USAGE_FLUSH_INTERVAL_MS or USAGE_FLUSH_MAX_EVENTS
+ * events, and at shutdown. A failed write (database down) keeps the batch for the next flush, so
+ * counters are delayed, not lost; a crash loses at most the events since the last flush.
+ */
+@Injectable()
+export class UsageBuffer implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(UsageBuffer.name);
+  private batch: UsageBatch = emptyBatch();
+  private events = 0;
+  private timer?: NodeJS.Timeout;
+  private flushing?: Promise<void>;
+
+  constructor(
+    private readonly repository: ExerciseCacheRepository,
+    private readonly config: AppConfig,
+    private readonly metrics: CacheMetrics,
+    prisma: PrismaService,
+  ) {
+    prisma.runBeforeClose(() => this.flush());
+  }
+
+  onModuleInit(): void {
+    this.timer = setInterval(() => void this.flush().catch(() => undefined), this.config.USAGE_FLUSH_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.timer);
+  }
+
+  /** Events waiting to be written. */
+  get pending(): number {
+    return this.events;
+  }
+
+  /** Uses of `key` not yet written; lets variant selection see recent uses. */
+  pendingUses(key: string): number {
+    return this.batch.usage.get(key)?.uses ?? 0;
+  }
+
+  recordHit(entry: CachedEntry, outcome: Exclude<LookupOutcome, 'miss'> = 'hit'): void {
+    const now = new Date();
+    const usage = this.batch.usage.get(entry.key);
+    if (usage) {
+      usage.uses += 1;
+      usage.lastUsedAt = now;
+    } else {
+      this.batch.usage.set(entry.key, { uses: 1, lastUsedAt: now });
+    }
+    const counts = this.outcomeFor(now, entry.exerciseType, entry.difficulty);
+    if (outcome === 'hit') counts.hits += 1;
+    else counts.nearHits += 1;
+    counts.costSaved += entry.generationCost;
+    this.metrics.lookup(entry.exerciseType, outcome, entry.generationCost);
+    this.counted();
+  }
+
+  recordMiss(exerciseType: string, difficulty: number): void {
+    this.outcomeFor(new Date(), exerciseType, difficulty).misses += 1;
+    this.metrics.lookup(exerciseType, 'miss');
+    this.counted();
+  }
+
+  /** Writes everything buffered so far; concurrent callers share one write. */
+  async flush(): Promise<void> {
+    while (this.flushing) await this.flushing.catch(() => undefined);
+    if (this.events === 0) return;
+    const batch = this.batch;
+    const events = this.events;
+    this.batch = emptyBatch();
+    this.events = 0;
+    this.flushing = this.repository
+      .writeUsage(batch)
+      .then(() => this.metrics.flushed(true))
+      .catch((error: Error) => {
+        this.metrics.flushed(false);
+        this.merge(batch, events);
+        this.logger.warn(`could not write ${events} buffered usage events, will retry: ${error.message}`);
+        throw error;
+      })
+      .finally(() => (this.flushing = undefined));
+    await this.flushing;
+  }
+
+  private counted(): void {
+    this.events += 1;
+    if (this.events >= this.config.USAGE_FLUSH_MAX_EVENTS) void this.flush().catch(() => undefined);
+  }
+
+  private outcomeFor(now: Date, exerciseType: string, difficulty: number) {
+    const day = now.toISOString().slice(0, 10);
+    const id = `${day}|${exerciseType}|${difficulty}`;
+    let counts = this.batch.outcomes.get(id);
+    if (!counts) {
+      counts = { day, exerciseType, difficulty, hits: 0, nearHits: 0, misses: 0, costSaved: 0 };
+      this.batch.outcomes.set(id, counts);
+    }
+    return counts;
+  }
+
+  /** Puts a batch that could not be written back in front of what arrived meanwhile. */
+  private merge(failed: UsageBatch, events: number): void {
+    for (const [key, usage] of failed.usage) {
+      const current = this.batch.usage.get(key);
+      if (current) {
+        current.uses += usage.uses;
+        if (usage.lastUsedAt > current.lastUsedAt) current.lastUsedAt = usage.lastUsedAt;
+      } else {
+        this.batch.usage.set(key, usage);
+      }
+    }
+    for (const [id, counts] of failed.outcomes) {
+      const current = this.batch.outcomes.get(id);
+      if (current) {
+        current.hits += counts.hits;
+        current.nearHits += counts.nearHits;
+        current.misses += counts.misses;
+        current.costSaved += counts.costSaved;
+      } else {
+        this.batch.outcomes.set(id, counts);
+      }
+    }
+    this.events += events;
+  }
+}
+
+function emptyBatch(): UsageBatch {
+  return { usage: new Map(), outcomes: new Map() };
+}

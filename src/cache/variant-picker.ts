@@ -1,0 +1,48 @@
+import { Injectable } from '@nestjs/common';
+import { CanonicalContext, cacheKeyFor } from './cache-key';
+import type { CachedEntry } from './cache-entry';
+import { ExerciseCacheRepository } from './exercise-cache.repository';
+import { UsageBuffer } from './usage-buffer';
+
+/**
+ * Buckets of several exercises per context. Variant n of a context is stored under
+ * cacheKeyFor(context, n) with context_key = cacheKeyFor(context, 1), so one indexed query
+ * (idx_exercise_lookup) returns the whole bucket.
+ */
+@Injectable()
+export class VariantPicker {
+  constructor(
+    private readonly repository: ExerciseCacheRepository,
+    private readonly usage: UsageBuffer,
+  ) {}
+
+  /** A live variant not in `exclude`, chosen at random among the least used; null when none is left. */
+  async pickServable(context: CanonicalContext, bucket: number, exclude: ReadonlySet<string>): Promise<CachedEntry | null> {
+    const live = await this.repository.findLiveVariants(cacheKeyFor(context, 1), bucket);
+    return this.leastUsed(live.filter((entry) => !exclude.has(entry.key)));
+  }
+
+  /**
+   * Where a newly generated exercise goes: the lowest free slot while the bucket has room,
+   * otherwise the slot of the least used variant (replacing it keeps the bucket bounded).
+   */
+  async slotForNewVariant(context: CanonicalContext, bucket: number, exclude: Iterable<string>): Promise<number> {
+    if (bucket === 1) return 1;
+    const live = await this.repository.findLiveVariants(cacheKeyFor(context, 1), bucket);
+    const taken = new Set(live.map((entry) => entry.variant));
+    for (let slot = 1; slot <= bucket; slot++) {
+      if (!taken.has(slot)) return slot;
+    }
+    const excluded = new Set(exclude);
+    const replaceable = live.filter((entry) => excluded.has(entry.key));
+    return (this.leastUsed(replaceable.length > 0 ? replaceable : live) ?? live[0]).variant;
+  }
+
+  private leastUsed(entries: CachedEntry[]): CachedEntry | null {
+    if (entries.length === 0) return null;
+    const usesOf = (entry: CachedEntry) => entry.usageCount + this.usage.pendingUses(entry.key);
+    const fewest = Math.min(...entries.map(usesOf));
+    const candidates = entries.filter((entry) => usesOf(entry) === fewest);
+    return candidates[Math.floor(Math.random() * candidates.length)];
+  }
+}
