@@ -7,7 +7,12 @@ import { EmbeddedPostgresError } from './database/embedded-postgres';
 
 async function main(): Promise<void> {
   const config = validateConfig(process.env);
-  const bootLog = pino({ level: config.LOG_LEVEL, name: 'bootstrap' });
+  const pretty = config.LOG_PRETTY ?? config.NODE_ENV === 'development';
+  const bootLog = pino({
+    level: config.LOG_LEVEL,
+    name: 'bootstrap',
+    transport: pretty ? { target: 'pino-pretty', options: { singleLine: true } } : undefined,
+  });
   const database = await openDatabase(config, (line) => bootLog.info(line));
   const app = await createApp(config, database);
   await app.listen(config.PORT, config.HOST);

@@ -1,4 +1,4 @@
-import { mkdtemp } from 'node:fs/promises';
+import { chmod, mkdtemp } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -21,7 +21,9 @@ export default async function globalSetup(): Promise<void> {
   if (process.env.DATABASE_URL) {
     adminUrl = process.env.DATABASE_URL;
   } else {
-    const dataDir = path.join(await mkdtemp(path.join(tmpdir(), 'exercise-cache-test-')), 'postgres');
+    const runDir = await mkdtemp(path.join(tmpdir(), 'exercise-cache-test-'));
+    await chmod(runDir, 0o755); // as root, PostgreSQL runs as user postgres, which must enter it
+    const dataDir = path.join(runDir, 'postgres');
     const embedded = await EmbeddedPostgres.start({ dataDir, port: await freePort(), database: 'postgres' });
     globalThis.__EMBEDDED_TEST_PG__ = embedded;
     adminUrl = embedded.url;
