@@ -9,6 +9,8 @@ import { applyMigrations } from '../../src/database/migrations';
 declare global {
   // eslint-disable-next-line no-var
   var __EMBEDDED_TEST_PG__: EmbeddedPostgres | undefined;
+  // eslint-disable-next-line no-var
+  var __EMBEDDED_TEST_DIR__: string | undefined;
 }
 
 /**
@@ -26,6 +28,7 @@ export default async function globalSetup(): Promise<void> {
     const dataDir = path.join(runDir, 'postgres');
     const embedded = await EmbeddedPostgres.start({ dataDir, port: await freePort(), database: 'postgres' });
     globalThis.__EMBEDDED_TEST_PG__ = embedded;
+    globalThis.__EMBEDDED_TEST_DIR__ = runDir;
     adminUrl = embedded.url;
   }
   const template = `ec_template_${process.pid}`;

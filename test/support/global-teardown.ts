@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import { adminQuery } from './global-setup';
 
 export default async function globalTeardown(): Promise<void> {
@@ -6,4 +7,5 @@ export default async function globalTeardown(): Promise<void> {
     await adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${process.env.TEST_TEMPLATE_DB} WITH (FORCE)`).catch(() => undefined);
   }
   await globalThis.__EMBEDDED_TEST_PG__?.stop();
+  if (globalThis.__EMBEDDED_TEST_DIR__) await rm(globalThis.__EMBEDDED_TEST_DIR__, { recursive: true, force: true });
 }
