@@ -7,6 +7,7 @@ import { DatabaseModule } from './database/database.module';
 import type { DatabaseHandle } from './database/database-handle';
 import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { SecurityModule } from './security/security.module';
 
 @Module({})
 export class AppModule {
@@ -20,6 +21,7 @@ export class AppModule {
         DatabaseModule.forRoot(database),
         MetricsModule,
         CacheModule,
+        SecurityModule,
       ],
     };
   }
