@@ -20,10 +20,21 @@ export interface CanonicalContext {
 /** Bumped only if the encoding below ever changes (every key would change with it). */
 export const CACHE_KEY_VERSION = 'exercise-cache/v1';
 
-/** Trims, lower-cases (locale-independent) and NFC-normalises topics, drops repeats, sorts them. */
+/** Trims, case-folds (locale-independent) and NFC-normalises topics, drops repeats, sorts them. */
 export function normalizeTopics(topics: readonly string[]): string[] {
-  const unique = new Set(topics.map((topic) => topic.normalize('NFC').trim().toLowerCase()));
+  const unique = new Set(topics.map(normalizeTopic));
   return [...unique].sort();
+}
+
+/**
+ * A plain toLowerCase() is not enough for "case never changes the key": it lower-cases a final
+ * capital sigma to "ς" but leaves a typed "σ" alone ("ΟΔΟΣ" and "οδοσ" would differ), and maps
+ * "ẞ" to "ß" while "SS" stays "ss". Lower, upper, then lower again folds every case variant of a
+ * topic to one spelling (ASCII topics are simply lower-cased); decomposing first (NFD) lets
+ * combining marks such as the Greek iota subscript fold with their letter, NFC recomposes.
+ */
+function normalizeTopic(topic: string): string {
+  return topic.normalize('NFD').trim().toLowerCase().toUpperCase().toLowerCase().normalize('NFC');
 }
 
 export function canonicalize(context: ExerciseContext): CanonicalContext {
