@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, Module, RequestMethod } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import type { AppConfig } from '../config/app-config';
 
@@ -17,6 +17,9 @@ export class LoggingModule {
       module: LoggingModule,
       imports: [
         LoggerModule.forRoot({
+          // nestjs-pino's default route pattern ('{/*splat}') matches nothing under
+          // @nestjs/platform-fastify 12, which silently dropped every request log line.
+          forRoutes: [{ path: '/{*splat}', method: RequestMethod.ALL }],
           pinoHttp: {
             level: config.LOG_LEVEL,
             transport: pretty ? { target: 'pino-pretty', options: { singleLine: true } } : undefined,
