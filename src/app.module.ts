@@ -1,11 +1,14 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
+import { ScheduleModule } from '@nestjs/schedule';
 import { CacheModule } from './cache/cache.module';
 import { AppConfig } from './config/app-config';
 import { AppConfigModule } from './config/app-config.module';
 import { DatabaseModule } from './database/database.module';
 import type { DatabaseHandle } from './database/database-handle';
+import { HealthModule } from './health/health.module';
 import { LoggingModule } from './logging/logging.module';
+import { MaintenanceModule } from './maintenance/maintenance.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { SecurityModule } from './security/security.module';
 
@@ -21,6 +24,9 @@ export class AppModule {
         DatabaseModule.forRoot(database),
         MetricsModule,
         CacheModule,
+        ScheduleModule.forRoot(),
+        MaintenanceModule,
+        HealthModule,
         SecurityModule,
       ],
     };

@@ -1,10 +1,16 @@
 import { Global, Module } from '@nestjs/common';
+import { CacheGauges } from './cache-gauges.service';
 import { CacheMetrics } from './cache-metrics.service';
+import { HttpMetrics } from './http-metrics.service';
+import { MaintenanceMetrics } from './maintenance-metrics.service';
+import { MetricsController } from './metrics.controller';
+import { MetricsRepository } from './metrics.repository';
 import { MetricsRegistry } from './metrics-registry';
 
 @Global()
 @Module({
-  providers: [MetricsRegistry, CacheMetrics],
-  exports: [MetricsRegistry, CacheMetrics],
+  controllers: [MetricsController],
+  providers: [MetricsRegistry, CacheMetrics, MaintenanceMetrics, HttpMetrics, MetricsRepository, CacheGauges],
+  exports: [MetricsRegistry, CacheMetrics, MaintenanceMetrics],
 })
 export class MetricsModule {}
