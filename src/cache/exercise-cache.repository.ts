@@ -246,7 +246,8 @@ export class ExerciseCacheRepository {
   }
 
   async refreshMetrics(): Promise<void> {
-    await this.prisma.$queryRaw`SELECT refresh_exercise_cache_metrics()`;
+    // $executeRaw: the function returns void, a column type $queryRaw cannot deserialize.
+    await this.prisma.$executeRaw`SELECT refresh_exercise_cache_metrics()`;
   }
 
   async countActive(): Promise<number> {
