@@ -1,0 +1,253 @@
+import 'reflect-metadata';
+import { existsSync, statSync } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Pool } from 'pg';
+import { cacheKeyFor } from '../cache/cache-key';
+import { AppConfig } from '../config/app-config';
+import { BenchDatabase, openBenchDatabase } from './bench-database';
+import { summariseProfile } from './cpu-profile';
+import { measureInProcess } from './in-process';
+import { LoadShape, runLoad } from './load';
+import { measureMaintenance } from './maintenance';
+import { BenchOptions, BenchUsageError, parseOptions } from './options';
+import { BenchResults, LoadRun, Scenario, ServerId, computeRatios, evaluateTargets, render } from './report';
+import { absentContext, exerciseFor, lookupPath, seedEntries, seededContext } from './seed';
+import { ServerProcess } from './server-process';
+
+/**
+ * `npm run bench`: the service against a raw-pg baseline and a framework-only ceiling on one
+ * PostgreSQL, in one run, so the ratios compare like with like. See options.ts for the flags.
+ * Progress goes to stderr, the report to stdout and to <results>/latest.json and latest.md.
+ */
+const API_KEY = 'bench-key';
+const AUTH = { authorization: `Bearer ${API_KEY}` };
+const DIST = path.resolve(__dirname, '..');
+const log = (line: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  const resultsDir = path.resolve(options.resultsDir);
+  await mkdir(resultsDir, { recursive: true });
+  if (!existsSync(path.join(DIST, 'main.js'))) throw new Error(`${path.join(DIST, 'main.js')} is missing: run npm run build first`);
+
+  const startedAt = new Date();
+  const notes: string[] = [];
+  const servers = new Map<ServerId, ServerProcess>();
+  let database: BenchDatabase | undefined;
+  let pool: Pool | undefined;
+  const cleanup = async () => {
+    for (const server of servers.values()) await server.stop().catch(() => undefined);
+    servers.clear();
+    await pool?.end().catch(() => undefined);
+    pool = undefined;
+    await database?.drop();
+    database = undefined;
+  };
+  process.once('SIGINT', () => void cleanup().finally(() => process.exit(130)));
+
+  try {
+    database = await openBenchDatabase(process.env.DATABASE_URL, log);
+    log(`bench database ${database.name} on ${database.source}, PostgreSQL ${database.serverVersion}`);
+    pool = new Pool({ connectionString: database.url, max: 4 });
+
+    let started = performance.now();
+    await seedEntries(pool, options.entries);
+    await pool.query('VACUUM ANALYZE exercise_cache');
+    const seedMs = performance.now() - started;
+    log(`seeded ${options.entries} entries in ${(seedMs / 1000).toFixed(1)} s`);
+
+    const hitContexts = Array.from({ length: options.distinctUrls }, (_, k) => seededContext(Math.floor((k * options.entries) / options.distinctUrls)));
+    const missContexts = Array.from({ length: options.distinctUrls }, (_, k) => absentContext(k));
+    const keysFile = path.join(resultsDir, `.hit-keys-${process.pid}.json`);
+    await writeFile(keysFile, JSON.stringify(hitContexts.map((c) => cacheKeyFor(c))));
+
+    const maxEntries = Math.min(100_000_000, options.entries + 1_000_000);
+    const serviceEnv = (l1: boolean): Record<string, string> => ({
+      NODE_ENV: 'production',
+      API_KEYS: API_KEY,
+      LOG_LEVEL: 'info',
+      LOG_PRETTY: 'false',
+      HOST: '127.0.0.1',
+      DATABASE_URL: database!.url,
+      MIGRATE_ON_START: 'false',
+      DATABASE_POOL_SIZE: String(options.poolSize),
+      RATE_LIMIT_MAX: '100000000',
+      MAX_ENTRIES: String(maxEntries),
+      L1_ENABLED: String(l1),
+    });
+    const referenceEnv = { BENCH_DATABASE_URL: database.url, BENCH_POOL_SIZE: String(options.poolSize), BENCH_KEYS_FILE: keysFile };
+    const startService = (id: ServerId, l1: boolean, nodeFlags: string[] = []) =>
+      ServerProcess.start({ name: id, script: path.join(DIST, 'main.js'), env: serviceEnv(l1), nodeFlags, logFile: path.join(resultsDir, `${id}.log`), readyPath: lookupPath(missContexts[0]), headers: AUTH });
+
+    log('starting the four servers, each in its own process');
+    servers.set('service-l1-on', await startService('service-l1-on', true));
+    servers.set('service-l1-off', await startService('service-l1-off', false));
+    servers.set('baseline', await ServerProcess.start({ name: 'baseline', script: path.join(__dirname, 'baseline-server.js'), env: referenceEnv, logFile: path.join(resultsDir, 'baseline.log'), readyPath: '/' }));
+    servers.set('ceiling', await ServerProcess.start({ name: 'ceiling', script: path.join(__dirname, 'ceiling-server.js'), env: referenceEnv, logFile: path.join(resultsDir, 'ceiling.log'), readyPath: '/' }));
+    for (const [id, server] of servers) await sanityCheck(id, server, hitContexts[0], missContexts[0]);
+
+    let writeSerial = 0;
+    const shapes: Record<Scenario, LoadShape> = {
+      'GET hit': { method: 'GET', headers: AUTH, expectedStatus: 200, next: () => ({ path: lookupPath(pick(hitContexts)) }) },
+      'GET miss': { method: 'GET', headers: AUTH, expectedStatus: 404, next: () => ({ path: lookupPath(pick(missContexts)) }) },
+      POST: {
+        method: 'POST',
+        headers: { ...AUTH, 'content-type': 'application/json' },
+        expectedStatus: 201,
+        next: () => {
+          const n = writeSerial++;
+          return { path: '/exercise-cache', body: JSON.stringify({ context: { type: 'bench_write', difficulty: 1 + (n % 5), topics: [`write-${n}`, `area-${n % 97}`] }, exercise: exerciseFor(n) }) };
+        },
+      },
+    };
+    const runs: LoadRun[] = [];
+    const topConnections = Math.max(...options.connections);
+    for (const scenario of ['GET hit', 'GET miss', 'POST'] as const) {
+      const ids = [...servers.keys()].filter((id) => scenario !== 'POST' || id.startsWith('service'));
+      if (options.warmupSeconds > 0) {
+        for (const id of ids) await runLoad(servers.get(id)!.url, shapes[scenario], 16, options.warmupSeconds);
+        if (scenario === 'POST') await pool.query(`DELETE FROM exercise_cache WHERE exercise_type = 'bench_write'`);
+      }
+      for (const connections of options.connections) {
+        for (const id of ids) {
+          const server = servers.get(id)!;
+          if (connections === topConnections) server.startSampling();
+          const result = await runLoad(server.url, shapes[scenario], connections, options.durationSeconds);
+          const memory = connections === topConnections ? server.stopSampling() : undefined;
+          runs.push({ server: id, scenario, ...result, memory });
+          log(`${scenario.padEnd(8)} c=${String(connections).padStart(3)} ${id.padEnd(14)} ${result.requestsPerSecond.toFixed(0).padStart(6)} req/s  p50 ${result.latencyMs.p50.toFixed(3)} ms  p99 ${result.latencyMs.p99.toFixed(3)} ms  unexpected ${result.unexpected}`);
+          // POSTed entries are removed after each run so every run starts from the seeded table.
+          if (scenario === 'POST') await pool.query(`DELETE FROM exercise_cache WHERE exercise_type = 'bench_write'`);
+        }
+      }
+    }
+    const logSizes: Record<string, unknown> = {};
+    for (const [id, server] of servers) {
+      const code = await server.stop();
+      if (code !== 0) notes.push(`${id} exited with code ${code} on SIGTERM`);
+      if (id.startsWith('service')) logSizes[id] = logSummary(server.spec.logFile);
+    }
+    servers.clear();
+    await rm(keysFile, { force: true });
+
+    const profiles: BenchResults['profiles'] = [];
+    if (options.profile) {
+      for (const [id, l1] of [['service-l1-on', true], ['service-l1-off', false]] as const) {
+        const file = path.join(resultsDir, `${id}.cpuprofile`);
+        await rm(file, { force: true });
+        log(`profiling ${id}: GET hit at 16 connections for ${options.durationSeconds} s under --cpu-prof`);
+        const server = await startService(id, l1, ['--cpu-prof', `--cpu-prof-dir=${resultsDir}`, `--cpu-prof-name=${id}.cpuprofile`]);
+        servers.set(id, server);
+        if (options.warmupSeconds > 0) await runLoad(server.url, shapes['GET hit'], 16, options.warmupSeconds);
+        const fromUs = Number(process.hrtime.bigint() / 1000n);
+        const result = await runLoad(server.url, shapes['GET hit'], 16, options.durationSeconds);
+        const toUs = Number(process.hrtime.bigint() / 1000n);
+        await server.stop();
+        servers.delete(id);
+        if (!existsSync(file)) {
+          notes.push(`${id}: no .cpuprofile was written`);
+          continue;
+        }
+        profiles.push({ server: id, requestsPerSecond: result.requestsPerSecond, ...(await summariseProfile(file, fromUs, toUs)) });
+      }
+    }
+
+    log(`in-process: service.get() against a raw pg query, ${options.inProcessCalls} calls each`);
+    const inProcess = await measureInProcess(database.url, options.poolSize, hitContexts, options.inProcessCalls);
+
+    const maintenance = options.skipMaintenance ? undefined : await measureMaintenance(pool, options, log);
+    if (options.quick && maintenance) notes.push('--quick: maintenance timed at one tenth of the issue sizes; the targets apply to the full sizes');
+
+    started = performance.now();
+    const results: BenchResults = {
+      timestamp: startedAt.toISOString(),
+      parameters: {
+        entries: options.entries,
+        durationSeconds: options.durationSeconds,
+        warmupSeconds: options.warmupSeconds,
+        connections: options.connections,
+        distinctUrls: options.distinctUrls,
+        inProcessCalls: options.inProcessCalls,
+        poolSize: options.poolSize,
+        quick: options.quick,
+        skipMaintenance: options.skipMaintenance,
+        profile: options.profile,
+      },
+      machine: machineInfo(database.serverVersion, database.source, startedAt),
+      setup: {
+        seedMs: Math.round(seedMs),
+        service: 'node dist/main.js: NODE_ENV=production, API_KEYS set (Authorization: Bearer sent), LOG_LEVEL=info to a file, helmet, validation, metrics as shipped',
+        serviceMaxEntries: maxEntries,
+        getHit: `${options.distinctUrls} distinct seeded contexts, one picked at random per request`,
+        getMiss: `${options.distinctUrls} distinct contexts that were never stored`,
+        post: 'service only: a new context per request (type bench_write, fresh topics), so every POST inserts a row; the rows are deleted after each run',
+        memorySampling: `RSS from /proc/<pid>/status every 250 ms, heap from inside the child, during the ${topConnections}-connection runs`,
+        serviceLogs: logSizes,
+      },
+      load: runs,
+      ratios: computeRatios(runs, options.connections),
+      inProcess,
+      maintenance,
+      memory: {
+        L1_MAX_ENTRIES: new AppConfig().L1_MAX_ENTRIES,
+        L1_MAX_BYTES: new AppConfig().L1_MAX_BYTES,
+        note: 'the service runs with the shipped L1 bounds (AppConfig defaults); RSS above includes V8, Nest, pino and the pg pool',
+      },
+      profiles,
+      targets: [],
+      notes,
+    };
+    results.targets = evaluateTargets(runs, inProcess, maintenance);
+    await writeFile(path.join(resultsDir, 'latest.json'), JSON.stringify(results, null, 2));
+    await writeFile(path.join(resultsDir, `run-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`), JSON.stringify(results, null, 2));
+    await writeFile(path.join(resultsDir, 'latest.md'), render(results, true));
+    process.stdout.write(render(results, false));
+    log(`wrote ${path.join(resultsDir, 'latest.json')} and latest.md`);
+  } finally {
+    await cleanup();
+  }
+}
+
+const pick = <T>(list: T[]): T => list[Math.floor(Math.random() * list.length)];
+
+/** One request of each kind before measuring: a server that answers wrongly is not measured. */
+async function sanityCheck(id: ServerId, server: ServerProcess, hit: ReturnType<typeof seededContext>, miss: ReturnType<typeof absentContext>): Promise<void> {
+  const hitResponse = await fetch(server.url + lookupPath(hit), { headers: AUTH });
+  const body = (await hitResponse.json()) as { key?: string; exercise?: unknown };
+  if (hitResponse.status !== 200 || body.key !== cacheKeyFor(hit) || !body.exercise) {
+    throw new Error(`${id} answered a seeded context with ${hitResponse.status} ${JSON.stringify(body).slice(0, 200)}`);
+  }
+  const missResponse = await fetch(server.url + lookupPath(miss), { headers: AUTH });
+  await missResponse.arrayBuffer();
+  if (missResponse.status !== 404) throw new Error(`${id} answered an absent context with ${missResponse.status}`);
+}
+
+function logSummary(file: string): { file: string; bytes: number } {
+  return { file: path.relative(process.cwd(), file), bytes: existsSync(file) ? statSync(file).size : 0 };
+}
+
+function machineInfo(pgVersion: string, pgSource: string, startedAt: Date): Record<string, unknown> {
+  const cpus = os.cpus();
+  return {
+    cpus: cpus.length,
+    cpuModel: cpus[0]?.model,
+    totalMemoryMiB: Math.round(os.totalmem() / 1048576),
+    node: process.version,
+    platform: `${os.platform()} ${os.release()}`,
+    postgres: pgVersion,
+    database: pgSource,
+    loadAverageAtStart: os.loadavg().map((l) => Number(l.toFixed(2))),
+    startedAt: startedAt.toISOString(),
+  };
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof BenchUsageError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

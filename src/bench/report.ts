@@ -1,0 +1,234 @@
+import type { ProfileSummary } from './cpu-profile';
+import type { InProcessResult } from './in-process';
+import type { LoadResult } from './load';
+import type { MaintenanceResult } from './maintenance';
+import type { BenchOptions } from './options';
+import type { MemorySummary } from './server-process';
+import { ratio, round } from './stats';
+
+export type ServerId = 'service-l1-on' | 'service-l1-off' | 'baseline' | 'ceiling';
+export type Scenario = 'GET hit' | 'GET miss' | 'POST';
+
+export const SERVER_LABELS: Record<ServerId, string> = {
+  'service-l1-on': 'service, L1 on',
+  'service-l1-off': 'service, L1 off',
+  baseline: 'baseline: http + pg',
+  ceiling: 'ceiling: Nest+Fastify, Map',
+};
+
+export interface LoadRun extends LoadResult {
+  server: ServerId;
+  scenario: Scenario;
+  memory?: MemorySummary;
+}
+
+export interface BenchResults {
+  timestamp: string;
+  parameters: Record<string, unknown>;
+  machine: Record<string, unknown>;
+  setup: Record<string, unknown>;
+  load: LoadRun[];
+  ratios: Record<string, unknown>[];
+  inProcess?: InProcessResult;
+  maintenance?: MaintenanceResult;
+  memory: Record<string, unknown>;
+  profiles: (ProfileSummary & { server: ServerId; requestsPerSecond: number })[];
+  targets: Target[];
+  notes: string[];
+}
+
+export interface Target {
+  target: string;
+  achieved: number | null;
+  unit: string;
+  met: boolean | null;
+}
+
+const find = (runs: LoadRun[], server: ServerId, scenario: Scenario, connections: number) =>
+  runs.find((r) => r.server === server && r.scenario === scenario && r.connections === connections);
+
+/** Every service/baseline, service/ceiling and baseline/ceiling ratio of throughput and latency. */
+export function computeRatios(runs: LoadRun[], connections: number[]): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  for (const scenario of ['GET hit', 'GET miss'] as const) {
+    for (const c of connections) {
+      const get = (s: ServerId) => find(runs, s, scenario, c);
+      const [on, off, base, ceil] = [get('service-l1-on'), get('service-l1-off'), get('baseline'), get('ceiling')];
+      out.push({
+        scenario,
+        connections: c,
+        rps_l1on_over_baseline: round(ratio(on?.requestsPerSecond, base?.requestsPerSecond)),
+        rps_l1off_over_baseline: round(ratio(off?.requestsPerSecond, base?.requestsPerSecond)),
+        rps_l1on_share_of_ceiling: round(ratio(on?.requestsPerSecond, ceil?.requestsPerSecond)),
+        rps_l1off_share_of_ceiling: round(ratio(off?.requestsPerSecond, ceil?.requestsPerSecond)),
+        rps_baseline_share_of_ceiling: round(ratio(base?.requestsPerSecond, ceil?.requestsPerSecond)),
+        rps_ceiling_over_baseline: round(ratio(ceil?.requestsPerSecond, base?.requestsPerSecond)),
+        p50_l1on_over_baseline: round(ratio(on?.latencyMs.p50, base?.latencyMs.p50)),
+        p50_l1off_over_baseline: round(ratio(off?.latencyMs.p50, base?.latencyMs.p50)),
+        p99_l1on_over_baseline: round(ratio(on?.latencyMs.p99, base?.latencyMs.p99)),
+        p99_l1off_over_baseline: round(ratio(off?.latencyMs.p99, base?.latencyMs.p99)),
+        p50_l1on_over_ceiling: round(ratio(on?.latencyMs.p50, ceil?.latencyMs.p50)),
+        p50_l1off_over_ceiling: round(ratio(off?.latencyMs.p50, ceil?.latencyMs.p50)),
+      });
+    }
+  }
+  return out;
+}
+
+/** The issue's targets with what this run achieved; met is null where the run has no figure. */
+export function evaluateTargets(runs: LoadRun[], inProcess: InProcessResult | undefined, maintenance: MaintenanceResult | undefined): Target[] {
+  const targets: Target[] = [];
+  const gate = (target: string, achieved: number | null, unit: string, ok: (v: number) => boolean) =>
+    targets.push({ target, achieved: round(achieved), unit, met: achieved === null ? null : ok(achieved) });
+  for (const c of [16, 64]) {
+    const base = find(runs, 'baseline', 'GET hit', c)?.requestsPerSecond;
+    gate(`GET-hit req/s at ${c} connections, L1 on >= 2.0x baseline`, ratio(find(runs, 'service-l1-on', 'GET hit', c)?.requestsPerSecond, base), 'x', (v) => v >= 2.0);
+    gate(`GET-hit req/s at ${c} connections, L1 off >= 0.8x baseline`, ratio(find(runs, 'service-l1-off', 'GET hit', c)?.requestsPerSecond, base), 'x', (v) => v >= 0.8);
+  }
+  const m = inProcess?.methods;
+  gate('service.get() hit p50, L1 off <= 1.5x raw pg (Pool) query p50', ratio(m?.['service.get() L1 off']?.p50, m?.['raw pg Pool prepared query']?.p50), 'x', (v) => v <= 1.5);
+  gate('service.get() hit p50, L1 on <= 0.05 ms', m?.['service.get() L1 on']?.p50 ?? null, 'ms', (v) => v <= 0.05);
+  const full = maintenance?.evict.activeRows === 100_000;
+  gate(`evict_lru_exercises ${maintenance?.evict.activeRows ?? 100000} -> ${maintenance?.evict.keep ?? 10000} < 500 ms${full ? '' : ' (reduced size)'}`, maintenance?.evict.ms ?? null, 'ms', (v) => v < 500);
+  gate(`cleanup of ${maintenance?.cleanup.expiredRows ?? 100000} expired rows < 1000 ms${full ? '' : ' (reduced size)'}`, maintenance?.cleanup.ms ?? null, 'ms', (v) => v < 1000);
+  targets.push({
+    target: `refresh_exercise_cache_metrics() at ${maintenance?.refresh.rows ?? 1000000} rows (reported)`,
+    achieved: round(maintenance?.refresh.firstMs ?? null, 1),
+    unit: 'ms',
+    met: null,
+  });
+  return targets;
+}
+
+const fmt = (v: number | null | undefined, digits = 3) => (v === null || v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(digits));
+const mib = (bytes: number | null | undefined) => (bytes ? (bytes / 1048576).toFixed(1) : '-');
+
+function table(header: string[], rows: (string | number)[][], markdown: boolean): string {
+  const cells = rows.map((r) => r.map(String));
+  if (markdown) {
+    return [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...cells.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+  }
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i].length)));
+  const line = (r: string[]) => r.map((c, i) => (i === 0 || i === 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)].join('\n');
+}
+
+/** The whole report, as plain text for the terminal or as Markdown for latest.md. */
+export function render(results: BenchResults, markdown: boolean): string {
+  const h = (title: string) => (markdown ? `\n## ${title}\n` : `\n== ${title} ==`);
+  const out: string[] = [];
+  out.push(markdown ? `# npm run bench: ${results.timestamp}` : `npm run bench: ${results.timestamp}`);
+  out.push(markdown ? '' : '');
+  out.push(`Machine: ${JSON.stringify(results.machine)}`);
+  out.push(`Parameters: ${JSON.stringify(results.parameters)}`);
+  out.push(`Setup: ${JSON.stringify(results.setup)}`);
+
+  out.push(h('HTTP load (autocannon; latency is client-side, ms)'));
+  out.push(
+    table(
+      ['scenario', 'conns', 'server', 'req/s', 'p50', 'p90', 'p99', 'max', 'responses', 'non-2xx', 'unexpected', 'errors', 'load1'],
+      results.load.map((r) => [
+        r.scenario,
+        r.connections,
+        SERVER_LABELS[r.server],
+        r.requestsPerSecond.toFixed(0),
+        fmt(r.latencyMs.p50),
+        fmt(r.latencyMs.p90),
+        fmt(r.latencyMs.p99),
+        fmt(r.latencyMs.max, 1),
+        r.responses,
+        r.non2xx,
+        r.unexpected,
+        r.errors + r.timeouts,
+        r.loadAverage.toFixed(2),
+      ]),
+      markdown,
+    ),
+  );
+
+  out.push(h('Ratios (same run)'));
+  out.push(
+    table(
+      ['scenario', 'conns', 'rps on/base', 'rps off/base', 'on/ceiling', 'off/ceiling', 'base/ceiling', 'p50 on/base', 'p50 off/base', 'p99 on/base', 'p99 off/base'],
+      results.ratios.map((r) => [
+        r.scenario as string,
+        r.connections as number,
+        fmt(r.rps_l1on_over_baseline as number | null, 2),
+        fmt(r.rps_l1off_over_baseline as number | null, 2),
+        fmt(r.rps_l1on_share_of_ceiling as number | null, 2),
+        fmt(r.rps_l1off_share_of_ceiling as number | null, 2),
+        fmt(r.rps_baseline_share_of_ceiling as number | null, 2),
+        fmt(r.p50_l1on_over_baseline as number | null, 2),
+        fmt(r.p50_l1off_over_baseline as number | null, 2),
+        fmt(r.p99_l1on_over_baseline as number | null, 2),
+        fmt(r.p99_l1off_over_baseline as number | null, 2),
+      ]),
+      markdown,
+    ),
+  );
+
+  if (results.inProcess) {
+    out.push(h(`In-process hit latency (${results.inProcess.calls} sequential calls each, ${results.inProcess.rounds} interleaved rounds, ms)`));
+    out.push(
+      table(
+        ['method', 'p50', 'p90', 'p99', 'mean', 'nulls'],
+        Object.entries(results.inProcess.methods).map(([name, s]) => [name, fmt(s.p50, 4), fmt(s.p90, 4), fmt(s.p99, 4), fmt(s.mean, 4), s.nulls]),
+        markdown,
+      ),
+    );
+  }
+
+  if (results.maintenance) {
+    const m = results.maintenance;
+    out.push(h('Maintenance (ms; table freshly seeded, VACUUM ANALYZE before timing)'));
+    out.push(
+      table(
+        ['operation', 'rows', 'result', 'ms', 'seed ms'],
+        [
+          [`evict_lru_exercises(${m.evict.keep})`, m.evict.activeRows, `${m.evict.deleted} deleted`, fmt(m.evict.ms, 1), fmt(m.evict.seedMs, 0)],
+          ['cleanup_expired_exercises()', `${m.cleanup.expiredRows} expired + ${m.cleanup.activeRows} active`, `${m.cleanup.deleted} deleted`, fmt(m.cleanup.ms, 1), fmt(m.cleanup.seedMs, 0)],
+          ['refresh_exercise_cache_metrics() first', `${m.refresh.rows} + ${m.refresh.lookupStatsRows} stats`, `${m.refresh.viewRows} view rows`, fmt(m.refresh.firstMs, 1), fmt(m.refresh.seedMs, 0)],
+          ['refresh_exercise_cache_metrics() again', m.refresh.rows, 'no change', fmt(m.refresh.secondMs, 1), '-'],
+          ['evict_lru_exercises(nothing to evict)', m.evictNothingToDo.activeRows, '0 deleted', fmt(m.evictNothingToDo.ms, 1), '-'],
+        ],
+        markdown,
+      ),
+    );
+  }
+
+  out.push(h('Process memory under load (64-connection or largest runs)'));
+  const memoryRuns = results.load.filter((r) => r.memory);
+  out.push(
+    table(
+      ['scenario', 'conns', 'server', 'RSS max MiB', 'RSS mean MiB', 'heapUsed max MiB', 'heapTotal max MiB', 'samples'],
+      memoryRuns.map((r) => [r.scenario, r.connections, SERVER_LABELS[r.server], mib(r.memory!.rssMaxBytes), mib(r.memory!.rssMeanBytes), mib(r.memory!.heapUsedMaxBytes), mib(r.memory!.heapTotalMaxBytes), r.memory!.samples]),
+      markdown,
+    ),
+  );
+  out.push(`Memory bounds in configuration: ${JSON.stringify(results.memory)}`);
+
+  for (const p of results.profiles) {
+    out.push(h(`CPU profile: ${SERVER_LABELS[p.server]}, GET hit, 16 connections (${p.requestsPerSecond.toFixed(0)} req/s while profiled)`));
+    out.push(`${p.file}: ${p.samples} samples, ${p.busyMs.toFixed(0)} ms busy, ${p.idleMs.toFixed(0)} ms idle${p.windowApplied ? ' (measured window only)' : ' (WHOLE process: window filter matched nothing)'}`);
+    out.push('Top self time:');
+    out.push(table(['function', 'ms', '% busy', 'location'], p.topSelf.map((r) => [r.function, r.ms.toFixed(1), r.percent.toFixed(1), r.location]), markdown));
+    out.push('Top total (inclusive) time:');
+    out.push(table(['function', 'ms', '% busy', 'location'], p.topTotal.map((r) => [r.function, r.ms.toFixed(1), r.percent.toFixed(1), r.location]), markdown));
+    out.push('Self time by package:');
+    out.push(table(['package', 'ms', '% busy'], p.selfByPackage.map((r) => [r.function, r.ms.toFixed(1), r.percent.toFixed(1)]), markdown));
+  }
+
+  out.push(h('Targets (issue 6)'));
+  out.push(
+    table(
+      ['target', 'achieved', 'met'],
+      results.targets.map((t) => [t.target, t.achieved === null ? '-' : `${t.achieved} ${t.unit}`, t.met === null ? (t.achieved === null ? 'n/a' : 'reported') : t.met ? 'yes' : 'NO']),
+      markdown,
+    ),
+  );
+  if (results.notes.length > 0) {
+    out.push(h('Notes'));
+    out.push(results.notes.map((n) => `- ${n}`).join('\n'));
+  }
+  return out.join('\n') + '\n';
+}
