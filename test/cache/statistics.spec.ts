@@ -1,0 +1,204 @@
+import { cacheKeyFor } from '../../src/cache/cache-key';
+import { ExerciseCacheService } from '../../src/cache/exercise-cache.service';
+import { UsageBuffer } from '../../src/cache/usage-buffer';
+import { TestApp, startTestApp } from '../support/test-app';
+import { TestDatabase, createTestDatabase } from '../support/test-database';
+import { outcomesOf, rowByKey, rowsOf } from './cache-test-kit';
+
+const today = () => new Date().toISOString().slice(0, 10);
+
+describe(`${ExerciseCacheService.name} statistics`, () => {
+  let db: TestDatabase;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  describe('on a small scenario', () => {
+    let t: TestApp;
+    let cache: ExerciseCacheService;
+    const a1 = { type: 'alpha', difficulty: 2, topics: ['one'] };
+    const a2 = { type: 'alpha', difficulty: 2, topics: ['two'] };
+    const b1 = { type: 'beta', difficulty: 3, topics: ['one'] };
+    const b2 = { type: 'beta', difficulty: 3, topics: ['two'] };
+
+    beforeAll(async () => {
+      t = await startTestApp(db.url, { USAGE_FLUSH_INTERVAL_MS: '60000' });
+      cache = t.app.get(ExerciseCacheService);
+      await cache.set(a1, { a: 1 }, { generationCost: 0.01, generationTimeMs: 100 });
+      await cache.set(a2, { a: 2 }, { generationCost: 0.02, generationTimeMs: 300 });
+      await cache.set(b1, { b: 1 }, { generationCost: 0.005, generationTimeMs: 200, variants: 2 });
+      await cache.set(b1, { b: 1.2 }, { generationCost: 0.005, generationTimeMs: 200, variants: 2 });
+      await cache.set(b2, { b: 2 }, { generationCost: 0.004, generationTimeMs: 400 });
+      for (let i = 0; i < 3; i++) await cache.get(a1);
+      await cache.get(a2);
+      await cache.get({ type: 'alpha', difficulty: 2, topics: ['missing'] });
+      await cache.get({ type: 'alpha', difficulty: 2, topics: ['also missing'] });
+      await cache.get(b1, { variants: 2 });
+      await cache.get(b1, { variants: 2 });
+      await cache.get({ type: 'beta', difficulty: 3, topics: ['missing'] });
+    });
+    afterAll(async () => {
+      await t?.close();
+    });
+
+    it('stats() reports entries, recorded hits and misses, cost saved and generation figures', async () => {
+      const stats = await cache.stats();
+      expect(stats).toMatchObject({
+        totalEntries: 5,
+        activeEntries: 5,
+        expiredEntries: 0,
+        totalUsage: 6,
+        totalHits: 6,
+        nearHits: 0,
+        totalMisses: 3,
+        totalLookups: 9,
+        cacheHitRate: 66.67,
+        nearHitRate: 0,
+        totalGenerationCost: 0.044,
+        avgGenerationTimeMs: 240,
+      });
+      expect(stats.totalCostSaved).toBeCloseTo(3 * 0.01 + 0.02 + 2 * 0.005, 10);
+      expect(typeof stats.oldestEntry).toBe('string');
+      expect(Date.parse(stats.newestEntry as string)).toBeGreaterThanOrEqual(Date.parse(stats.oldestEntry as string));
+    });
+
+    it('statsByType() reports per type, with variants per context', async () => {
+      const byType = Object.fromEntries((await cache.statsByType()).map((row) => [row.exerciseType, row]));
+      expect(byType.alpha).toMatchObject({
+        totalEntries: 2,
+        activeEntries: 2,
+        expiredEntries: 0,
+        contexts: 2,
+        avgVariantsPerContext: 1,
+        totalUsage: 4,
+        avgUsage: 2,
+        hits: 4,
+        nearHits: 0,
+        misses: 2,
+        totalLookups: 6,
+        cacheHitRate: 66.67,
+        estimatedCostSaved: 0.05,
+        totalGenerationCost: 0.03,
+        avgGenerationTimeMs: 200,
+      });
+      expect(byType.beta).toMatchObject({
+        totalEntries: 3,
+        contexts: 2,
+        avgVariantsPerContext: 1.5,
+        totalUsage: 2,
+        hits: 2,
+        misses: 1,
+        totalLookups: 3,
+        cacheHitRate: 66.67,
+        estimatedCostSaved: 0.01,
+        totalGenerationCost: 0.014,
+        avgGenerationTimeMs: 266.67,
+      });
+    });
+
+    it('popular() lists the most used live entries first', async () => {
+      const popular = await cache.popular(10);
+      expect(popular).toHaveLength(5);
+      expect(popular[0]).toMatchObject({ cacheKey: cacheKeyFor(a1), exerciseType: 'alpha', difficulty: 2, topics: ['one'], variant: 1, usageCount: 3, generationCost: 0.01 });
+      expect(popular.map((row) => row.usageCount)).toEqual([3, 1, 1, 1, 0]);
+      expect((await cache.popular(1)).map((row) => row.cacheKey)).toEqual([cacheKeyFor(a1)]);
+      await expect(cache.popular(0)).rejects.toMatchObject({ response: { message: ['limit must be an integer from 1 to 1000'] } });
+    });
+
+    it('leastRecentlyUsed() lists the eviction candidates, the never used entry first', async () => {
+      const lru = await cache.leastRecentlyUsed(10);
+      expect(lru).toHaveLength(5);
+      expect(lru[0]).toMatchObject({ cacheKey: cacheKeyFor(b2), usageCount: 0 });
+      expect(lru[4]).toMatchObject({ exerciseType: 'beta' }); // b1's second hit came last
+      expect((await cache.leastRecentlyUsed(1)).map((row) => row.cacheKey)).toEqual([cacheKeyFor(b2)]);
+    });
+
+    it('dailyMetrics() shows the day after refreshMetrics(), with hits, misses and hit rate', async () => {
+      expect((await cache.dailyMetrics(1)).filter((row) => row.exerciseType === 'alpha')).toEqual([]);
+      await cache.refreshMetrics();
+      const rows = await cache.dailyMetrics(1);
+      const alpha = rows.find((row) => row.exerciseType === 'alpha');
+      expect(alpha).toEqual({
+        date: today(),
+        exerciseType: 'alpha',
+        difficulty: 2,
+        entriesCreated: 2,
+        totalAccesses: 6,
+        totalCost: 0.03,
+        costSaved: 0.05,
+        avgGenerationTimeMs: 200,
+        hits: 4,
+        nearHits: 0,
+        misses: 2,
+        hitRate: 66.67,
+      });
+      expect(rows.find((row) => row.exerciseType === 'beta')).toMatchObject({ difficulty: 3, entriesCreated: 3, totalAccesses: 3, hits: 2, misses: 1, hitRate: 66.67 });
+      await expect(cache.dailyMetrics(0)).rejects.toMatchObject({ response: { message: ['days must be an integer from 1 to 3660'] } });
+    });
+  });
+
+  describe('with batched counters', () => {
+    it('counts hits, misses and uses exactly when flushes run every 7 events under concurrent lookups', async () => {
+      const t = await startTestApp(db.url, { USAGE_FLUSH_MAX_EVENTS: '7', USAGE_FLUSH_INTERVAL_MS: '60000' });
+      try {
+        const cache = t.app.get(ExerciseCacheService);
+        const type = 'batched';
+        const contexts = [0, 1, 2].map((i) => ({ type, difficulty: 1, topics: [`b${i}`] }));
+        for (const context of contexts) await cache.set(context, { context: context.topics[0] });
+        const expectedUses = [0, 0, 0];
+        let misses = 0;
+        const lookups: Promise<unknown>[] = [];
+        for (let i = 0; i < 600; i++) {
+          if (i % 5 === 4) {
+            misses += 1;
+            lookups.push(cache.get({ type, difficulty: 1, topics: [`absent-${i}`] }));
+          } else {
+            expectedUses[i % 3] += 1;
+            lookups.push(cache.get(contexts[i % 3]));
+          }
+          if (lookups.length === 50) await Promise.all(lookups.splice(0));
+        }
+        await Promise.all(lookups);
+        // Far more events than fit in one batch: most were written by size-triggered flushes.
+        const written = await outcomesOf(db.pool, type);
+        expect(written.hits + written.misses).toBeGreaterThanOrEqual(600 - 7);
+
+        const stats = (await cache.statsByType()).find((row) => row.exerciseType === type);
+        expect(stats).toMatchObject({ hits: 480, misses: 120, totalLookups: 600, cacheHitRate: 80 });
+        expect(misses).toBe(120);
+        for (const [i, context] of contexts.entries()) {
+          expect((await rowByKey(db.pool, cacheKeyFor(context)))!.usage_count).toBe(expectedUses[i]);
+        }
+        expect(await outcomesOf(db.pool, type)).toMatchObject({ hits: 480, misses: 120 });
+      } finally {
+        await t.close();
+      }
+    });
+
+    it('writes buffered counters when the application closes', async () => {
+      const t = await startTestApp(db.url, { USAGE_FLUSH_INTERVAL_MS: '60000' });
+      const cache = t.app.get(ExerciseCacheService);
+      const type = 'flushed_on_close';
+      const context = { type, difficulty: 4, topics: ['close'] };
+      const { key } = await cache.set(context, { q: 1 }, { generationCost: 0.002 });
+      for (let i = 0; i < 25; i++) await cache.get(context);
+      for (let i = 0; i < 5; i++) await cache.get({ ...context, topics: [`gone-${i}`] });
+      expect(t.app.get(UsageBuffer).pending).toBe(30);
+      // Nothing written yet: the interval is a minute and the batch limit 1000.
+      expect((await rowByKey(db.pool, key))!.usage_count).toBe(0);
+      expect(await outcomesOf(db.pool, type)).toEqual({ hits: 0, nearHits: 0, misses: 0, costSaved: 0 });
+
+      await t.close();
+
+      expect((await rowByKey(db.pool, key))!.usage_count).toBe(25);
+      expect(await outcomesOf(db.pool, type)).toEqual({ hits: 25, nearHits: 0, misses: 5, costSaved: 0.05 });
+      const { rows } = await db.pool.query('SELECT day::text FROM exercise_cache_lookup_stats WHERE exercise_type = $1', [type]);
+      expect(rows).toEqual([{ day: today() }]);
+      expect(await rowsOf(db.pool, 'exercise_type = $1', [type])).toHaveLength(1);
+    });
+  });
+});
