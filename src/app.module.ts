@@ -4,6 +4,7 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { CacheModule } from './cache/cache.module';
 import { AppConfig } from './config/app-config';
 import { AppConfigModule } from './config/app-config.module';
+import { DashboardModule } from './dashboard/dashboard.module';
 import { DatabaseModule } from './database/database.module';
 import type { DatabaseHandle } from './database/database-handle';
 import { HealthModule } from './health/health.module';
@@ -28,6 +29,7 @@ export class AppModule {
         MaintenanceModule,
         HealthModule,
         SecurityModule,
+        DashboardModule,
       ],
     };
   }

@@ -1,0 +1,43 @@
+import { Injectable } from '@nestjs/common';
+import { AppConfig } from '../config/app-config';
+import { ExerciseCacheService } from '../cache/exercise-cache.service';
+import { DailyMetricsRow, dailyTotals } from './daily-totals';
+import type { DashboardDataResponse } from './dto/dashboard-data.dto';
+
+const LIST_LIMIT = 10;
+
+/** Gathers what the dashboard shows from the cache's own statistics; no queries of its own. */
+@Injectable()
+export class DashboardService {
+  constructor(
+    private readonly cache: ExerciseCacheService,
+    private readonly config: AppConfig,
+  ) {}
+
+  async data(days: number): Promise<DashboardDataResponse> {
+    // stats() flushes the usage buffer first, so the other reads see the same counters.
+    const overview = await this.cache.stats();
+    const [byType, daily, popular, lru] = await Promise.all([
+      this.cache.statsByType(),
+      this.cache.dailyMetrics(days),
+      this.cache.popular(LIST_LIMIT),
+      this.cache.leastRecentlyUsed(LIST_LIMIT),
+    ]);
+    const activeEntries = Number(overview.activeEntries);
+    return {
+      generatedAt: new Date().toISOString(),
+      days,
+      size: {
+        activeEntries,
+        expiredEntries: Number(overview.expiredEntries),
+        maxEntries: this.config.MAX_ENTRIES,
+        usedPercent: Math.round((1000 * activeEntries) / this.config.MAX_ENTRIES) / 10,
+      },
+      overview: overview as unknown as DashboardDataResponse['overview'],
+      byType: byType as unknown as DashboardDataResponse['byType'],
+      daily: dailyTotals(daily as unknown as DailyMetricsRow[], days),
+      popular: popular as unknown as DashboardDataResponse['popular'],
+      evictionCandidates: lru as unknown as DashboardDataResponse['evictionCandidates'],
+    };
+  }
+}
