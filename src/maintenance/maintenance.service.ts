@@ -179,7 +179,8 @@ export class MaintenanceService implements OnApplicationBootstrap, OnModuleDestr
     durationMs: number,
     error: unknown,
   ): Promise<RunOutcome> {
-    const message = error instanceof Error ? error.message : String(error);
+    // One line for logs and the history (Prisma's messages span several).
+    const message = (error instanceof Error ? error.message : String(error)).replace(/\s+/g, ' ').trim();
     this.metrics.failed(job, durationMs / 1000);
     this.logger.error(`${job} (${trigger}) failed after ${durationMs} ms: ${message}`);
     if (session) await this.record(session, { job, status: 'failed', affected: null, durationMs, error: message, trigger, startedAt });
