@@ -167,7 +167,9 @@ export function validateConfig(env: Record<string, unknown>): AppConfig {
   const errors = validateSync(config, { skipMissingProperties: false });
   if (errors.length > 0) {
     const first = errors[0];
-    const reason = Object.values(first.constraints ?? {})[0] ?? 'is invalid';
+    // Decorators register bottom-up, so the last failed constraint is the outermost one, the type
+    // check: "abc" is reported as not an integer rather than as out of range.
+    const reason = Object.values(first.constraints ?? {}).at(-1) ?? 'is invalid';
     const shown = first.property === 'DATABASE_URL' || first.property === 'API_KEYS' || first.property === 'METRICS_TOKEN'
       ? '(value hidden)'
       : JSON.stringify(first.value);

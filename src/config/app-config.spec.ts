@@ -1,0 +1,98 @@
+import { AppConfig, ConfigValidationError, validateConfig } from './app-config';
+
+/** The error validateConfig throws for `env`, or a failure when it does not throw. */
+function rejectionOf(env: Record<string, string>): ConfigValidationError {
+  try {
+    validateConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigValidationError);
+    return error as ConfigValidationError;
+  }
+  throw new Error(`validateConfig accepted ${JSON.stringify(env)}`);
+}
+
+describe(validateConfig.name, () => {
+  describe('defaults', () => {
+    it('gives every setting its default when the environment is empty', () => {
+      const config = validateConfig({});
+      expect(config).toBeInstanceOf(AppConfig);
+      expect(config).toMatchObject({
+        NODE_ENV: 'development',
+        PORT: 3000,
+        MAX_ENTRIES: 10000,
+        CLEANUP_ENABLED: true,
+        CLEANUP_CRON: '0 3 * * *',
+        EVICT_ENABLED: true,
+        EVICT_CRON: '0 4 * * *',
+        REFRESH_ENABLED: true,
+        REFRESH_CRON: '0 5 * * *',
+        MAINTENANCE_TIMEZONE: 'UTC',
+        HEALTH_SIZE_TOLERANCE_PERCENT: 10,
+        HEALTH_DB_TIMEOUT_MS: 1000,
+        SHUTDOWN_TIMEOUT_MS: 10000,
+        USAGE_FLUSH_INTERVAL_MS: 1000,
+      });
+      expect(config.DATABASE_URL).toBeUndefined();
+      expect(config.API_KEYS).toBeUndefined();
+    });
+
+    it('treats an empty variable as unset', () => {
+      expect(validateConfig({ MAX_ENTRIES: '', CLEANUP_CRON: '' })).toMatchObject({ MAX_ENTRIES: 10000, CLEANUP_CRON: '0 3 * * *' });
+    });
+  });
+
+  describe('valid values', () => {
+    it('converts numbers and booleans from their text', () => {
+      const config = validateConfig({ MAX_ENTRIES: '500', CLEANUP_ENABLED: 'false', EVICT_ENABLED: '0', REFRESH_ENABLED: 'yes' });
+      expect(config).toMatchObject({ MAX_ENTRIES: 500, CLEANUP_ENABLED: false, EVICT_ENABLED: false, REFRESH_ENABLED: true });
+    });
+
+    it('accepts cron expressions with seconds, a time zone and a PostgreSQL URL', () => {
+      const config = validateConfig({
+        CLEANUP_CRON: '*/5 * * * * *',
+        MAINTENANCE_TIMEZONE: 'Europe/Berlin',
+        DATABASE_URL: 'postgresql://app:secret@db.internal:5432/exercise_cache',
+      });
+      expect(config).toMatchObject({ CLEANUP_CRON: '*/5 * * * * *', MAINTENANCE_TIMEZONE: 'Europe/Berlin' });
+    });
+
+    it('accepts production with API keys', () => {
+      expect(validateConfig({ NODE_ENV: 'production', API_KEYS: 'k1,k2:ro' }).NODE_ENV).toBe('production');
+    });
+  });
+
+  describe('invalid values: one line naming the variable and what is wrong', () => {
+    it.each([
+      [{ MAX_ENTRIES: 'abc' }, 'Invalid configuration: MAX_ENTRIES="abc": MAX_ENTRIES must be an integer number'],
+      [{ MAX_ENTRIES: '1.5' }, 'Invalid configuration: MAX_ENTRIES="1.5": MAX_ENTRIES must be an integer number'],
+      [{ MAX_ENTRIES: '0' }, 'Invalid configuration: MAX_ENTRIES=0: MAX_ENTRIES must not be less than 1'],
+      [{ CLEANUP_CRON: '61 * * * *' }, 'Invalid configuration: CLEANUP_CRON="61 * * * *": CLEANUP_CRON must be a valid cron expression (e.g. "0 3 * * *")'],
+      [{ EVICT_CRON: 'every night' }, 'Invalid configuration: EVICT_CRON="every night": EVICT_CRON must be a valid cron expression (e.g. "0 3 * * *")'],
+      [{ REFRESH_CRON: '* * *' }, 'Invalid configuration: REFRESH_CRON="* * *": REFRESH_CRON must be a valid cron expression (e.g. "0 3 * * *")'],
+      [{ MAINTENANCE_TIMEZONE: 'Mars/Olympus' }, 'Invalid configuration: MAINTENANCE_TIMEZONE="Mars/Olympus": MAINTENANCE_TIMEZONE must be an IANA time zone such as "UTC" or "Europe/Berlin"'],
+      [{ CLEANUP_ENABLED: 'maybe' }, 'Invalid configuration: CLEANUP_ENABLED="maybe": CLEANUP_ENABLED must be a boolean value'],
+      [{ HEALTH_SIZE_TOLERANCE_PERCENT: '-5' }, 'Invalid configuration: HEALTH_SIZE_TOLERANCE_PERCENT=-5: HEALTH_SIZE_TOLERANCE_PERCENT must not be less than 0'],
+    ])('%j', (env, message) => {
+      const error = rejectionOf(env);
+      expect(error.message).toBe(message);
+      expect(error.message).not.toContain('\n');
+    });
+
+    it.each(['not a url', 'mysql://app@db/exercise_cache', 'postgresql://db.internal', 'postgresql://app:s3cret@/exercise_cache'])(
+      'DATABASE_URL=%s is rejected without echoing the value (it may hold a password)',
+      (url) => {
+        const error = rejectionOf({ DATABASE_URL: url });
+        expect(error.message).toBe(
+          'Invalid configuration: DATABASE_URL=(value hidden): DATABASE_URL must be a URL like postgresql://user:password@host:5432/database',
+        );
+      },
+    );
+
+    it('refuses NODE_ENV=production without API_KEYS', () => {
+      const error = rejectionOf({ NODE_ENV: 'production' });
+      expect(error.message).toBe(
+        'Invalid configuration: API_KEYS is required when NODE_ENV=production (comma-separated keys; add ":ro" for read-only)',
+      );
+    });
+  });
+});
