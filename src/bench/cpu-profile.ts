@@ -19,6 +19,8 @@ export interface ProfileRow {
   function: string;
   location: string;
   ms: number;
+  /** Samples whose stack it was in (self: as the leaf); unlike ms, not stretched by preemption. */
+  samples: number;
   /** Share of the busy (non-idle) time in the window. */
   percent: number;
 }
@@ -64,6 +66,8 @@ export async function summariseProfile(file: string, fromUs: number, toUs: numbe
   const self = new Map<string, number>();
   const total = new Map<string, number>();
   const packages = new Map<string, number>();
+  const counts = new Map<string, number>();
+  const bump = (map: Map<string, number>, key: string, by: number) => map.set(key, (map.get(key) ?? 0) + by);
   let busy = 0;
   let idle = 0;
   for (const { node, us } of chosen) {
@@ -74,24 +78,27 @@ export async function summariseProfile(file: string, fromUs: number, toUs: numbe
     }
     busy += us;
     const leafKey = keyOf(leaf);
-    self.set(leafKey, (self.get(leafKey) ?? 0) + us);
+    bump(self, leafKey, us);
+    bump(counts, `self\u0001${leafKey}`, 1);
     const pkg = packageOf(leaf.callFrame.url, leaf.callFrame.functionName);
-    packages.set(pkg, (packages.get(pkg) ?? 0) + us);
+    bump(packages, pkg, us);
+    bump(counts, `package\u0001${pkg}`, 1);
     const seen = new Set<string>();
     for (let id: number | undefined = node; id !== undefined; id = parent.get(id)) {
       const key = keyOf(byId.get(id)!);
       if (seen.has(key) || key.startsWith('(root)')) continue;
       seen.add(key);
-      total.set(key, (total.get(key) ?? 0) + us);
+      bump(total, key, us);
+      bump(counts, `total\u0001${key}`, 1);
     }
   }
-  const rows = (map: Map<string, number>, limit: number, split = true): ProfileRow[] =>
+  const rows = (kind: string, map: Map<string, number>, limit: number, split = true): ProfileRow[] =>
     [...map.entries()]
       .sort((a, b) => b[1] - a[1])
       .slice(0, limit)
       .map(([key, us]) => {
         const [fn, location] = split ? key.split('\u0000') : [key, ''];
-        return { function: fn, location: location ?? '', ms: us / 1000, percent: busy ? (100 * us) / busy : 0 };
+        return { function: fn, location: location ?? '', ms: us / 1000, samples: counts.get(`${kind}\u0001${key}`) ?? 0, percent: busy ? (100 * us) / busy : 0 };
       });
   return {
     file,
@@ -100,9 +107,9 @@ export async function summariseProfile(file: string, fromUs: number, toUs: numbe
     idleMs: idle / 1000,
     samples: chosen.length,
     windowApplied,
-    topSelf: rows(self, top),
-    topTotal: rows(total, top),
-    selfByPackage: rows(packages, 15, false),
+    topSelf: rows('self', self, top),
+    topTotal: rows('total', total, top),
+    selfByPackage: rows('package', packages, 15, false),
   };
 }
 

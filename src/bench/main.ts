@@ -7,6 +7,7 @@ import { Pool } from 'pg';
 import { cacheKeyFor } from '../cache/cache-key';
 import { AppConfig } from '../config/app-config';
 import { BenchDatabase, openBenchDatabase } from './bench-database';
+import { CpuAccounting } from './cpu-accounting';
 import { summariseProfile } from './cpu-profile';
 import { measureInProcess } from './in-process';
 import { LoadShape, runLoad } from './load';
@@ -103,6 +104,7 @@ async function main(): Promise<void> {
       },
     };
     const runs: LoadRun[] = [];
+    const accounting = new CpuAccounting(pool);
     const topConnections = Math.max(...options.connections);
     for (const scenario of ['GET hit', 'GET miss', 'POST'] as const) {
       const ids = [...servers.keys()].filter((id) => scenario !== 'POST' || id.startsWith('service'));
@@ -114,10 +116,16 @@ async function main(): Promise<void> {
         for (const id of ids) {
           const server = servers.get(id)!;
           if (connections === topConnections) server.startSampling();
+          const before = await accounting.snapshot(server.pid);
           const result = await runLoad(server.url, shapes[scenario], connections, options.durationSeconds);
+          const cpu = await accounting.since(before, server.pid);
           const memory = connections === topConnections ? server.stopSampling() : undefined;
-          runs.push({ server: id, scenario, ...result, memory });
-          log(`${scenario.padEnd(8)} c=${String(connections).padStart(3)} ${id.padEnd(14)} ${result.requestsPerSecond.toFixed(0).padStart(6)} req/s  p50 ${result.latencyMs.p50.toFixed(3)} ms  p99 ${result.latencyMs.p99.toFixed(3)} ms  unexpected ${result.unexpected}`);
+          runs.push({ server: id, scenario, ...result, cpu, memory });
+          log(
+            `${scenario.padEnd(8)} c=${String(connections).padStart(3)} ${id.padEnd(14)} ${result.requestsPerSecond.toFixed(0).padStart(6)} req/s  ` +
+              `p50 ${result.latencyMs.p50.toFixed(3)} ms  p99 ${result.latencyMs.p99.toFixed(3)} ms  ` +
+              `server ${((1000 * cpu.serverMs) / Math.max(1, result.responses)).toFixed(0)} us/req  others ${((100 * cpu.othersMs) / cpu.capacityMs).toFixed(0)}% CPU  unexpected ${result.unexpected}`,
+          );
           // POSTed entries are removed after each run so every run starts from the seeded table.
           if (scenario === 'POST') await pool.query(`DELETE FROM exercise_cache WHERE exercise_type = 'bench_write'`);
         }
@@ -141,16 +149,24 @@ async function main(): Promise<void> {
         const server = await startService(id, l1, ['--cpu-prof', `--cpu-prof-dir=${resultsDir}`, `--cpu-prof-name=${id}.cpuprofile`]);
         servers.set(id, server);
         if (options.warmupSeconds > 0) await runLoad(server.url, shapes['GET hit'], 16, options.warmupSeconds);
+        const before = await accounting.snapshot(server.pid);
         const fromUs = Number(process.hrtime.bigint() / 1000n);
         const result = await runLoad(server.url, shapes['GET hit'], 16, options.durationSeconds);
         const toUs = Number(process.hrtime.bigint() / 1000n);
+        const cpu = await accounting.since(before, server.pid);
         await server.stop();
         servers.delete(id);
         if (!existsSync(file)) {
           notes.push(`${id}: no .cpuprofile was written`);
           continue;
         }
-        profiles.push({ server: id, requestsPerSecond: result.requestsPerSecond, ...(await summariseProfile(file, fromUs, toUs)) });
+        profiles.push({
+          server: id,
+          requestsPerSecond: result.requestsPerSecond,
+          serverUsPerRequest: (1000 * cpu.serverMs) / Math.max(1, result.responses),
+          othersCpuShare: cpu.othersMs / cpu.capacityMs,
+          ...(await summariseProfile(file, fromUs, toUs)),
+        });
       }
     }
 

@@ -26,11 +26,11 @@ export const USAGE = `npm run bench -- [options]
 
   --entries N          entries seeded for the HTTP and in-process runs (default 10000; 100000, 1000000 work)
   --duration S         seconds per measured autocannon run (default 5)
-  --warmup S           seconds of warm-up load per server and scenario (default 2)
+  --warmup S           seconds of warm-up load per server and scenario (default 3)
   --connections LIST   comma-separated connection counts (default 1,16,64)
   --calls N            sequential calls per method in the in-process comparison (default 5000)
   --pool N             DATABASE_POOL_SIZE of every server (default 10)
-  --quick              smoke check: 1 s runs, 0.5 s warm-up, 1000 in-process calls, maintenance at 1/10 size
+  --quick              smoke check: 1 s runs, 1 s warm-up, 1000 in-process calls, maintenance at 1/10 size
   --skip-maintenance   skip the eviction, cleanup and metrics-refresh timings
   --profile            also run the service (L1 on and L1 off) under --cpu-prof for one 16-connection
                        GET-hit run and summarise the top self-time functions
@@ -46,7 +46,7 @@ export function parseOptions(argv: string[]): BenchOptions {
   const options: BenchOptions = {
     entries: 10000,
     durationSeconds: quick ? 1 : 5,
-    warmupSeconds: quick ? 0.5 : 2,
+    warmupSeconds: quick ? 1 : 3,
     connections: [1, 16, 64],
     inProcessCalls: quick ? 1000 : 5000,
     distinctUrls: 1000,

@@ -1,3 +1,4 @@
+import type { CpuUsage } from './cpu-accounting';
 import type { ProfileSummary } from './cpu-profile';
 import type { InProcessResult } from './in-process';
 import type { LoadResult } from './load';
@@ -19,8 +20,16 @@ export const SERVER_LABELS: Record<ServerId, string> = {
 export interface LoadRun extends LoadResult {
   server: ServerId;
   scenario: Scenario;
+  cpu: CpuUsage;
   memory?: MemorySummary;
 }
+
+/** Server process CPU per response, in microseconds. */
+export const serverUsPerRequest = (r: LoadRun | undefined) => (r && r.responses > 0 ? (1000 * r.cpu.serverMs) / r.responses : undefined);
+/** Server plus its PostgreSQL backends, per response, in microseconds. */
+export const totalUsPerRequest = (r: LoadRun | undefined) => (r && r.responses > 0 ? (1000 * (r.cpu.serverMs + r.cpu.postgresMs)) / r.responses : undefined);
+/** Share of the machine's CPU that processes outside the bench used during the run. */
+export const othersShare = (r: LoadRun) => (r.cpu.capacityMs > 0 ? r.cpu.othersMs / r.cpu.capacityMs : NaN);
 
 export interface BenchResults {
   timestamp: string;
@@ -32,7 +41,7 @@ export interface BenchResults {
   inProcess?: InProcessResult;
   maintenance?: MaintenanceResult;
   memory: Record<string, unknown>;
-  profiles: (ProfileSummary & { server: ServerId; requestsPerSecond: number })[];
+  profiles: (ProfileSummary & { server: ServerId; requestsPerSecond: number; serverUsPerRequest: number; othersCpuShare: number })[];
   targets: Target[];
   notes: string[];
 }
@@ -69,6 +78,11 @@ export function computeRatios(runs: LoadRun[], connections: number[]): Record<st
         p99_l1off_over_baseline: round(ratio(off?.latencyMs.p99, base?.latencyMs.p99)),
         p50_l1on_over_ceiling: round(ratio(on?.latencyMs.p50, ceil?.latencyMs.p50)),
         p50_l1off_over_ceiling: round(ratio(off?.latencyMs.p50, ceil?.latencyMs.p50)),
+        server_cpu_per_request_l1on_over_baseline: round(ratio(serverUsPerRequest(on), serverUsPerRequest(base))),
+        server_cpu_per_request_l1off_over_baseline: round(ratio(serverUsPerRequest(off), serverUsPerRequest(base))),
+        server_cpu_per_request_l1on_over_ceiling: round(ratio(serverUsPerRequest(on), serverUsPerRequest(ceil))),
+        server_plus_pg_cpu_per_request_l1on_over_baseline: round(ratio(totalUsPerRequest(on), totalUsPerRequest(base))),
+        server_plus_pg_cpu_per_request_l1off_over_baseline: round(ratio(totalUsPerRequest(off), totalUsPerRequest(base))),
       });
     }
   }
@@ -125,8 +139,12 @@ export function render(results: BenchResults, markdown: boolean): string {
 
   out.push(h('HTTP load (autocannon; latency is client-side, ms)'));
   out.push(
+    'srv us/req: CPU of the server process per response; pg us/req: CPU of the PostgreSQL backends of the bench database per response; ' +
+      'others CPU: share of all cores used by processes outside the bench during the run (the noise).' + (markdown ? '\n' : ''),
+  );
+  out.push(
     table(
-      ['scenario', 'conns', 'server', 'req/s', 'p50', 'p90', 'p99', 'max', 'responses', 'non-2xx', 'unexpected', 'errors', 'load1'],
+      ['scenario', 'conns', 'server', 'req/s', 'p50', 'p90', 'p99', 'max', 'responses', 'non-2xx', 'unexpected', 'errors', 'srv us/req', 'pg us/req', 'others CPU'],
       results.load.map((r) => [
         r.scenario,
         r.connections,
@@ -140,7 +158,9 @@ export function render(results: BenchResults, markdown: boolean): string {
         r.non2xx,
         r.unexpected,
         r.errors + r.timeouts,
-        r.loadAverage.toFixed(2),
+        fmt(serverUsPerRequest(r), 0),
+        fmt(r.responses ? (1000 * r.cpu.postgresMs) / r.responses : undefined, 0),
+        `${(100 * othersShare(r)).toFixed(0)}%`,
       ]),
       markdown,
     ),
@@ -149,7 +169,7 @@ export function render(results: BenchResults, markdown: boolean): string {
   out.push(h('Ratios (same run)'));
   out.push(
     table(
-      ['scenario', 'conns', 'rps on/base', 'rps off/base', 'on/ceiling', 'off/ceiling', 'base/ceiling', 'p50 on/base', 'p50 off/base', 'p99 on/base', 'p99 off/base'],
+      ['scenario', 'conns', 'rps on/base', 'rps off/base', 'on/ceiling', 'off/ceiling', 'base/ceiling', 'p50 on/base', 'p50 off/base', 'p99 on/base', 'p99 off/base', 'srv cpu/req on/base', 'srv cpu/req off/base', '+pg on/base', '+pg off/base'],
       results.ratios.map((r) => [
         r.scenario as string,
         r.connections as number,
@@ -162,6 +182,10 @@ export function render(results: BenchResults, markdown: boolean): string {
         fmt(r.p50_l1off_over_baseline as number | null, 2),
         fmt(r.p99_l1on_over_baseline as number | null, 2),
         fmt(r.p99_l1off_over_baseline as number | null, 2),
+        fmt(r.server_cpu_per_request_l1on_over_baseline as number | null, 2),
+        fmt(r.server_cpu_per_request_l1off_over_baseline as number | null, 2),
+        fmt(r.server_plus_pg_cpu_per_request_l1on_over_baseline as number | null, 2),
+        fmt(r.server_plus_pg_cpu_per_request_l1off_over_baseline as number | null, 2),
       ]),
       markdown,
     ),
@@ -208,14 +232,16 @@ export function render(results: BenchResults, markdown: boolean): string {
   out.push(`Memory bounds in configuration: ${JSON.stringify(results.memory)}`);
 
   for (const p of results.profiles) {
-    out.push(h(`CPU profile: ${SERVER_LABELS[p.server]}, GET hit, 16 connections (${p.requestsPerSecond.toFixed(0)} req/s while profiled)`));
+    out.push(h(`CPU profile: ${SERVER_LABELS[p.server]}, GET hit, 16 connections (${p.requestsPerSecond.toFixed(0)} req/s, ${p.serverUsPerRequest.toFixed(0)} us CPU/req while profiled; others used ${(100 * p.othersCpuShare).toFixed(0)}% of the CPUs)`));
+    out.push('ms is wall time between samples (it includes time the process was preempted, which lands on the frame that resumes, often writev after waking the client); samples counts ticks.');
     out.push(`${p.file}: ${p.samples} samples, ${p.busyMs.toFixed(0)} ms busy, ${p.idleMs.toFixed(0)} ms idle${p.windowApplied ? ' (measured window only)' : ' (WHOLE process: window filter matched nothing)'}`);
     out.push('Top self time:');
-    out.push(table(['function', 'ms', '% busy', 'location'], p.topSelf.map((r) => [r.function, r.ms.toFixed(1), r.percent.toFixed(1), r.location]), markdown));
+    const rows = (list: typeof p.topSelf) => list.map((r) => [r.function, r.ms.toFixed(1), r.percent.toFixed(1), r.samples, r.location]);
+    out.push(table(['function', 'ms', '% busy', 'samples', 'location'], rows(p.topSelf), markdown));
     out.push('Top total (inclusive) time:');
-    out.push(table(['function', 'ms', '% busy', 'location'], p.topTotal.map((r) => [r.function, r.ms.toFixed(1), r.percent.toFixed(1), r.location]), markdown));
+    out.push(table(['function', 'ms', '% busy', 'samples', 'location'], rows(p.topTotal), markdown));
     out.push('Self time by package:');
-    out.push(table(['package', 'ms', '% busy'], p.selfByPackage.map((r) => [r.function, r.ms.toFixed(1), r.percent.toFixed(1)]), markdown));
+    out.push(table(['package', 'ms', '% busy', 'samples'], p.selfByPackage.map((r) => [r.function, r.ms.toFixed(1), r.percent.toFixed(1), r.samples]), markdown));
   }
 
   out.push(h('Targets (issue 6)'));
