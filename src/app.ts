@@ -9,6 +9,7 @@ import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import { validationExceptionFactory } from './common/validation-exception.factory';
 import { AppConfig } from './config/app-config';
 import type { DatabaseHandle } from './database/database-handle';
+import { acceptJsonBodiesOnly } from './security/json-body';
 
 /**
  * Builds the application exactly as it runs in production; main.ts, the CLI and the e2e tests
@@ -25,6 +26,7 @@ export async function createApp(config: AppConfig, database: DatabaseHandle): Pr
     bufferLogs: true,
   });
   app.useLogger(app.get(Logger));
+  acceptJsonBodiesOnly(app, config.BODY_LIMIT_BYTES);
   await app.register(helmet, { contentSecurityPolicy: false });
   if (config.CORS_ORIGINS) {
     app.enableCors({ origin: config.CORS_ORIGINS.split(',').map((o) => o.trim()) });

@@ -1,0 +1,134 @@
+import type { InjectOptions, LightMyRequestResponse } from 'fastify';
+import { TestDatabase, createTestDatabase } from '../support/test-database';
+import { TestApp, startTestApp } from '../support/test-app';
+
+const KEY_A = 'rate-key-a-6d2f8b1c9e4a7d3f';
+const KEY_B = 'rate-key-b-1a9c7e3b5d2f8a4c';
+const lookupUrl = '/exercise-cache?type=rate_limit&difficulty=1&topics=a';
+
+function inject(t: TestApp, options: InjectOptions): Promise<LightMyRequestResponse> {
+  return t.app.getHttpAdapter().getInstance().inject(options) as Promise<LightMyRequestResponse>;
+}
+
+async function statuses(t: TestApp, count: number, options: InjectOptions): Promise<number[]> {
+  const result: number[] = [];
+  for (let i = 0; i < count; i++) result.push((await inject(t, options)).statusCode);
+  return result;
+}
+
+function expectTooManyRequests(res: LightMyRequestResponse, windowSeconds: number): void {
+  expect(res.statusCode).toBe(429);
+  expect(res.json()).toEqual({ statusCode: 429, message: expect.stringContaining('too many requests') });
+  const retryAfter = Number(res.headers['retry-after']);
+  expect(Number.isInteger(retryAfter)).toBe(true);
+  expect(retryAfter).toBeGreaterThanOrEqual(1);
+  expect(retryAfter).toBeLessThanOrEqual(windowSeconds);
+}
+
+describe('rate limiting', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  describe('per API key', () => {
+    let t: TestApp;
+    beforeAll(async () => {
+      t = await startTestApp(db.url, { API_KEYS: `${KEY_A},${KEY_B}:ro`, RATE_LIMIT_MAX: '5', RATE_LIMIT_WINDOW_MS: '60000' });
+    });
+    afterAll(() => t?.close());
+
+    it('answers 429 with Retry-After after RATE_LIMIT_MAX requests in the window, counting every route together', async () => {
+      const headers = { authorization: `Bearer ${KEY_A}` };
+      const first = await inject(t, { method: 'GET', url: lookupUrl, headers });
+      expect(first.statusCode).toBe(404);
+      expect(first.headers['x-ratelimit-limit']).toBe('5');
+      expect(first.headers['x-ratelimit-remaining']).toBe('4');
+      expect(await statuses(t, 2, { method: 'GET', url: '/exercise-cache/stats', headers })).toEqual([200, 200]);
+      const post = await inject(t, { method: 'POST', url: '/exercise-cache', headers, payload: { context: { type: 'rate_limit', difficulty: 1, topics: ['a'] }, exercise: { q: 1 } } });
+      expect(post.statusCode).toBe(201);
+      expect((await inject(t, { method: 'GET', url: lookupUrl, headers })).statusCode).toBe(200);
+      for (const url of [lookupUrl, '/exercise-cache/stats']) expectTooManyRequests(await inject(t, { method: 'GET', url, headers }), 60);
+      // A rejected request does not reach the handler: nothing was written.
+      const rejected = await inject(t, { method: 'POST', url: '/exercise-cache', headers, payload: { context: { type: 'rate_limit', difficulty: 1, topics: ['b'] }, exercise: { q: 2 } } });
+      expectTooManyRequests(rejected, 60);
+      expect((await db.pool.query("SELECT count(*)::int AS n FROM exercise_cache WHERE exercise_type = 'rate_limit'")).rows[0].n).toBe(1);
+    });
+
+    it('gives another key its own budget, also as X-API-Key', async () => {
+      const headers = { 'x-api-key': KEY_B };
+      expect(await statuses(t, 5, { method: 'GET', url: lookupUrl, headers })).toEqual([200, 200, 200, 200, 200]);
+      expectTooManyRequests(await inject(t, { method: 'GET', url: lookupUrl, headers }), 60);
+    });
+
+    it('counts invalid keys against the client address, so made-up keys buy no fresh budget', async () => {
+      const attempts: number[] = [];
+      for (let i = 0; i < 7; i++) {
+        attempts.push((await inject(t, { method: 'GET', url: lookupUrl, headers: { authorization: `Bearer guess-${i}` }, remoteAddress: '203.0.113.7' })).statusCode);
+      }
+      expect(attempts).toEqual([401, 401, 401, 401, 401, 429, 429]);
+      const other = await inject(t, { method: 'GET', url: lookupUrl, headers: { authorization: 'Bearer guess-x' }, remoteAddress: '203.0.113.8' });
+      expect(other.statusCode).toBe(401);
+    });
+
+    it('never limits /metrics and /health', async () => {
+      for (const url of ['/metrics', '/health/live', '/health/ready', '/health']) {
+        const results = await statuses(t, 8, { method: 'GET', url, headers: { authorization: `Bearer ${KEY_A}` } });
+        expect({ url, results }).toEqual({ url, results: results.map((s) => (s === 429 || s === 404 ? 'limited or missing' : s)) });
+      }
+    });
+  });
+
+  describe('per client address without API keys', () => {
+    let t: TestApp;
+    beforeAll(async () => {
+      t = await startTestApp(db.url, { RATE_LIMIT_MAX: '3', RATE_LIMIT_WINDOW_MS: '60000' });
+    });
+    afterAll(() => t?.close());
+
+    it('limits each address separately', async () => {
+      const a = { method: 'GET' as const, url: lookupUrl, remoteAddress: '198.51.100.1' };
+      const b = { method: 'GET' as const, url: lookupUrl, remoteAddress: '198.51.100.2' };
+      expect(await statuses(t, 4, a)).toEqual([200, 200, 200, 429]);
+      expect(await statuses(t, 4, b)).toEqual([200, 200, 200, 429]);
+    });
+  });
+
+  describe('window', () => {
+    let t: TestApp;
+    beforeAll(async () => {
+      t = await startTestApp(db.url, { RATE_LIMIT_MAX: '2', RATE_LIMIT_WINDOW_MS: '1000' });
+    });
+    afterAll(() => t?.close());
+
+    it('lets the client in again once the window has passed', async () => {
+      const request = { method: 'GET' as const, url: lookupUrl, remoteAddress: '192.0.2.10' };
+      expect(await statuses(t, 2, request)).toEqual([200, 200]);
+      expectTooManyRequests(await inject(t, request), 1);
+      let status = 429;
+      const deadline = Date.now() + 10000;
+      while (status === 429 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        status = (await inject(t, request)).statusCode;
+      }
+      expect(status).toBe(200);
+    });
+  });
+
+  describe('RATE_LIMIT_MAX=0', () => {
+    let t: TestApp;
+    beforeAll(async () => {
+      t = await startTestApp(db.url, { RATE_LIMIT_MAX: '0' });
+    });
+    afterAll(() => t?.close());
+
+    it('switches the limit off', async () => {
+      const results = await statuses(t, 30, { method: 'GET', url: lookupUrl });
+      expect(results.every((s) => s === 200)).toBe(true);
+      expect((await inject(t, { method: 'GET', url: lookupUrl })).headers['x-ratelimit-limit']).toBeUndefined();
+    });
+  });
+});
