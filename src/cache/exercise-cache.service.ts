@@ -106,6 +106,19 @@ export class ExerciseCacheService {
   }
 
   /**
+   * Stores an exercise as exactly this variant of its context, replacing what that slot held.
+   * Restoring an export uses it: the same line always lands on the same key, so importing a file
+   * twice replaces entries instead of adding variants.
+   */
+  async setVariant(context: ExerciseContext, variant: number, exercise: Exercise, options: StoreOptions = {}): Promise<StoredExercise> {
+    assertValidContext(context);
+    assertValidExercise(exercise);
+    this.assertValidStoreOptions(options);
+    assertIntegerInRange(variant, 'variant', 1, MAX_VARIANTS);
+    return this.store(canonicalize(context), variant, exercise, options);
+  }
+
+  /**
    * The guide's usage pattern in one call: a cached exercise when there is one, otherwise
    * generate() once, however many callers (in this process or on other replicas) miss the same
    * key at the same time, store it and return it. If generate() throws, every waiting caller gets
@@ -291,8 +304,9 @@ export class ExerciseCacheService {
   private async findLiveByKey(key: string): Promise<CachedEntry | null> {
     const cached = this.l1.get(key);
     if (cached) return cached;
+    const ticket = this.l1.readTicket();
     const entry = await this.repository.findLiveByKey(key);
-    if (entry) this.l1.set(entry);
+    if (entry) this.l1.set(entry, ticket);
     return entry;
   }
 
