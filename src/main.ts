@@ -22,6 +22,7 @@ async function main(): Promise<void> {
   // embedded database stops last, and a stuck shutdown is cut off after SHUTDOWN_TIMEOUT_MS.
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
+      bootLog.info(`${signal} received: draining requests, stopping jobs, flushing counters`);
       setTimeout(() => {
         bootLog.error(`shutdown did not finish within ${config.SHUTDOWN_TIMEOUT_MS} ms; exiting`);
         process.exit(1);
@@ -29,10 +30,17 @@ async function main(): Promise<void> {
       void app
         .close()
         .then(() => database.embedded?.stop())
-        .then(() => {
-          bootLog.info('shutdown complete');
-          process.exit(0);
-        });
+        .then(
+          () => {
+            bootLog.info('shutdown complete');
+            process.exit(0);
+          },
+          async (error: Error) => {
+            bootLog.error(`shutdown failed: ${error.message}`);
+            await database.embedded?.stop().catch(() => undefined);
+            process.exit(1);
+          },
+        );
     });
   }
 }

@@ -17,7 +17,7 @@ describe('scheduled maintenance', () => {
   afterAll(() => db?.drop());
 
   it('runs cleanup, evict and refresh on their schedules and records each run', async () => {
-    await insertExercises(db.pool, [expired(), expired(), expired(), {}, {}, {}]);
+    await insertExercises(db.pool, [expired(), expired(), expired(), {}, {}, {}, {}]);
     const t = await startTestApp(db.url, {
       CLEANUP_CRON: EVERY_SECOND,
       EVICT_CRON: EVERY_SECOND,
@@ -79,5 +79,40 @@ describe('scheduled maintenance', () => {
     const after = (await db.pool.query(`SELECT count(*)::int AS n FROM exercise_cache_maintenance_runs`)).rows[0].n;
     await new Promise((resolve) => setTimeout(resolve, 1500)); // more than one tick of the schedule
     expect((await db.pool.query(`SELECT count(*)::int AS n FROM exercise_cache_maintenance_runs`)).rows[0].n).toBe(after);
+  });
+  it('lets a scheduled run that is under way at shutdown finish, record itself and notify the replicas before the pool closes', async () => {
+    await db.pool.query('TRUNCATE exercise_cache, exercise_cache_maintenance_runs');
+    const [key] = await insertExercises(db.pool, [expired()]);
+    // Hold the expired row, so the cleanup's DELETE waits on it.
+    const blocker = await db.pool.connect();
+    await blocker.query('BEGIN');
+    await blocker.query('SELECT 1 FROM exercise_cache WHERE cache_key = $1 FOR UPDATE', [key]);
+    // The finished cleanup tells the other replicas to drop their L1; that needs the pool still open.
+    const listener = await db.pool.connect();
+    const notices: string[] = [];
+    listener.on('notification', (n) => notices.push(n.payload ?? ''));
+    await listener.query('LISTEN exercise_cache_invalidate');
+    const t = await startTestApp(db.url, { CLEANUP_CRON: EVERY_SECOND, EVICT_ENABLED: 'false', REFRESH_ENABLED: 'false' });
+    let closed = false;
+    try {
+      await pollUntil(
+        () =>
+          db.pool
+            .query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%cleanup_expired_exercises%'`)
+            .then((r) => r.rows[0].n as number),
+        (n) => n === 1,
+      );
+      const closing = t.close().then(() => (closed = true));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(closed).toBe(false); // still waiting for the run
+      await blocker.query('COMMIT');
+      await closing;
+    } finally {
+      if (!closed) await blocker.query('ROLLBACK').catch(() => undefined);
+      blocker.release();
+    }
+    const { rows } = await db.pool.query(`SELECT status, affected, trigger FROM exercise_cache_maintenance_runs`);
+    expect(rows).toEqual([{ status: 'ok', affected: 1, trigger: 'scheduled' }]);
+    await pollUntil(async () => notices.map((payload) => JSON.parse(payload).all), (all) => all.includes(true), 5000).finally(() => listener.release());
   });
 });
