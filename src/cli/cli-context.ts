@@ -1,0 +1,71 @@
+import type { INestApplicationContext, LogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Client } from 'pg';
+import { AppConfig, validateConfig } from '../config/app-config';
+import { DatabaseHandle, openDatabase } from '../database/database-handle';
+import { CliModule } from './cli.module';
+
+export interface ContextOptions {
+  /** Database and service log lines on stderr. */
+  verbose: boolean;
+}
+
+/**
+ * The service's configuration for a one-shot command: no local L1 cache (nothing to reuse it, and
+ * no LISTEN connection needed; writes still notify the running replicas) and no scheduled jobs.
+ */
+export function cliConfig(env: NodeJS.ProcessEnv): AppConfig {
+  return validateConfig({
+    ...env,
+    L1_ENABLED: 'false',
+    CLEANUP_ENABLED: 'false',
+    EVICT_ENABLED: 'false',
+    REFRESH_ENABLED: 'false',
+  });
+}
+
+/** Boots the services on the configured database, runs `work`, and always shuts down cleanly. */
+export async function withApplication<T>(options: ContextOptions, work: (app: INestApplicationContext) => Promise<T>): Promise<T> {
+  const config = cliConfig(process.env);
+  const log = options.verbose ? (line: string) => process.stderr.write(`${line}\n`) : () => undefined;
+  const database = await openCliDatabase(config, log);
+  let app: INestApplicationContext | undefined;
+  try {
+    const logger: LogLevel[] | false = options.verbose ? ['log', 'warn', 'error'] : false;
+    app = await NestFactory.createApplicationContext(CliModule.forRoot(config, database), { logger, abortOnError: false });
+    return await work(app);
+  } finally {
+    // close() runs the shutdown hooks: buffered usage counters are written before the pool ends.
+    await app?.close();
+    await database.embedded?.stop();
+  }
+}
+
+/**
+ * DATABASE_URL when set. Otherwise the embedded PostgreSQL, like `npm start`: if the service is
+ * running on it, the CLI connects to that server (it cannot start a second one on the same data);
+ * if not, it starts it for the duration of the command.
+ */
+async function openCliDatabase(config: AppConfig, log: (line: string) => void): Promise<DatabaseHandle> {
+  if (!config.DATABASE_URL) {
+    const url = `postgresql://postgres@127.0.0.1:${config.EMBEDDED_PG_PORT}/exercise_cache`;
+    if (await isMigratedCache(url)) {
+      log(`using the embedded PostgreSQL already running on 127.0.0.1:${config.EMBEDDED_PG_PORT}`);
+      return { url };
+    }
+  }
+  return openDatabase(config, log);
+}
+
+async function isMigratedCache(url: string): Promise<boolean> {
+  const client = new Client({ connectionString: url, connectionTimeoutMillis: 1000 });
+  try {
+    await client.connect();
+    const { rows } = await client.query<{ found: boolean }>("SELECT to_regclass('public.exercise_cache') IS NOT NULL AS found");
+    return rows[0].found;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}

@@ -1,0 +1,104 @@
+import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { cacheKeyFor } from '../../cache/cache-key';
+import { CachedExerciseResponse } from '../../cache/dto/exercise-responses.dto';
+import { ExerciseCacheService } from '../../cache/exercise-cache.service';
+import { MAX_DIFFICULTY, MAX_TTL_SECONDS, MAX_VARIANTS, MIN_DIFFICULTY } from '../../cache/context-rules';
+import { CliError, EXIT, UsageError } from '../exit-codes';
+import { ContextOptions, contextOf, hasContextOptions, integerIn, numberIn, topicList } from '../options';
+import { printJson, printLines } from '../output';
+import type { Run } from './run';
+
+const withContextOptions = (command: Command): Command =>
+  command
+    .option('--type <type>', 'exercise type (1..50 characters of a-z, 0-9, "_", "-")')
+    .option('--difficulty <n>', 'difficulty, 1..5', integerIn(MIN_DIFFICULTY, MAX_DIFFICULTY))
+    .option('--topics <list>', 'comma-separated topics (order, case and repeats do not matter)', topicList);
+
+export function registerEntryCommands(program: Command, run: Run): void {
+  withContextOptions(program.command('get'))
+    .description('print the cached exercise for a context (or --key); a miss exits with 3')
+    .option('--key <key>', 'look up by cache key instead of by context')
+    .option('--variants <n>', `bucket size when the context keeps several variants (1..${MAX_VARIANTS})`, integerIn(1, MAX_VARIANTS))
+    .action((options: ContextOptions & { key?: string; variants?: number }, command: Command) => {
+      if (options.key !== undefined && hasContextOptions(options)) throw new UsageError('get takes either --key or --type/--difficulty/--topics, not both');
+      const context = options.key === undefined ? contextOf(options, 'get') : undefined;
+      return run(command, async (app, { json }) => {
+        const cache = app.get(ExerciseCacheService);
+        const entry = context ? await cache.lookup(context, { variants: options.variants }) : await cache.getByKey(options.key!);
+        if (!entry) {
+          const key = context ? cacheKeyFor(context) : options.key;
+          throw new CliError(`no cached exercise for this ${context ? 'context' : 'key'} (key ${key})`, EXIT.NOT_FOUND);
+        }
+        if (json) return printJson(CachedExerciseResponse.from(entry));
+        printLines([JSON.stringify(entry.exercise, null, 2)]);
+      });
+    });
+
+  withContextOptions(program.command('set'))
+    .description('store an exercise for a context')
+    .option('--exercise <json>', 'the exercise as a JSON object')
+    .option('--file <path>', 'read the exercise (a JSON object) from a file; "-" reads stdin')
+    .option('--ttl <seconds>', `time to live, 1..${MAX_TTL_SECONDS} (default CACHE_DEFAULT_TTL_SECONDS)`, integerIn(1, MAX_TTL_SECONDS))
+    .option('--cost <dollars>', 'what generating it cost (default CACHE_DEFAULT_GENERATION_COST)', numberIn(0, 9999))
+    .option('--variants <n>', `bucket size: store as a new variant while fewer than n exist (1..${MAX_VARIANTS})`, integerIn(1, MAX_VARIANTS))
+    .action(async (options: ContextOptions & { exercise?: string; file?: string; ttl?: number; cost?: number; variants?: number }, command: Command) => {
+      const context = contextOf(options, 'set');
+      const exercise = await exerciseFrom(options);
+      return run(command, async (app, { json }) => {
+        const stored = await app.get(ExerciseCacheService).set(context, exercise, {
+          ttlSeconds: options.ttl,
+          generationCost: options.cost,
+          variants: options.variants,
+        });
+        const result = { key: stored.key, expiresAt: stored.expiresAt.toISOString() };
+        if (json) return printJson(result);
+        printLines([`stored ${result.key} (expires ${result.expiresAt})`]);
+      });
+    });
+
+  withContextOptions(program.command('invalidate [key]'))
+    .description('remove one entry by key, or every variant of a context; removing nothing exits with 3')
+    .action((key: string | undefined, options: ContextOptions, command: Command) => {
+      if (key !== undefined && hasContextOptions(options)) throw new UsageError('invalidate takes either a key or --type/--difficulty/--topics, not both');
+      const target = key ?? contextOf(options, 'invalidate');
+      return run(command, async (app, { json }) => {
+        const removed = await app.get(ExerciseCacheService).invalidate(target);
+        if (json) printJson({ removed });
+        else printLines([`removed ${removed} ${removed === 1 ? 'entry' : 'entries'}`]);
+        if (removed === 0) throw new CliError(`nothing to invalidate: no entry for this ${key ? 'key' : 'context'}`, EXIT.NOT_FOUND);
+      });
+    });
+}
+
+/** --exercise or --file (exactly one), parsed before anything starts. */
+async function exerciseFrom(options: { exercise?: string; file?: string }): Promise<Record<string, unknown>> {
+  if ((options.exercise === undefined) === (options.file === undefined)) throw new UsageError('set needs exactly one of --exercise <json> or --file <path>');
+  let text: string;
+  let source: string;
+  if (options.exercise !== undefined) {
+    text = options.exercise;
+    source = '--exercise';
+  } else {
+    source = options.file === '-' ? 'stdin' : options.file!;
+    try {
+      text = options.file === '-' ? await readStdin() : await readFile(options.file!, 'utf8');
+    } catch (error) {
+      throw new CliError(`cannot read ${source}: ${(error as Error).message}`, EXIT.RUNTIME_ERROR);
+    }
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`${source} is not valid JSON: ${(error as Error).message}`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new UsageError(`${source} must hold a JSON object`);
+  return value as Record<string, unknown>;
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}

@@ -1,0 +1,48 @@
+import type { Command } from 'commander';
+import { AppConfig } from '../../config/app-config';
+import { MaintenanceService } from '../../maintenance/maintenance.service';
+import { integerIn } from '../options';
+import { integer, printJson, printLines } from '../output';
+import type { Run } from './run';
+
+/**
+ * cleanup, evict and refresh run through MaintenanceService, as POST /exercise-cache/maintenance/*
+ * does: they take the job's lock (never twice at once across replicas) and are recorded in the
+ * run history that the dashboard shows.
+ */
+export function registerMaintenanceCommands(program: Command, run: Run): void {
+  program
+    .command('cleanup')
+    .description('delete expired entries now')
+    .action((_options, command: Command) =>
+      run(command, async (app, { json }) => {
+        const result = await app.get(MaintenanceService).runNow('cleanup');
+        if (json) return printJson(result);
+        printLines([`removed ${integer(result.affected)} expired entries (${result.durationMs} ms)`]);
+      }),
+    );
+
+  program
+    .command('evict')
+    .description('delete least recently used entries until at most --max live entries remain')
+    .option('--max <n>', 'entries to keep (default MAX_ENTRIES)', integerIn(0, 100_000_000))
+    .action((options: { max?: number }, command: Command) =>
+      run(command, async (app, { json }) => {
+        const maxEntries = options.max ?? app.get(AppConfig).MAX_ENTRIES;
+        const result = await app.get(MaintenanceService).runNow('evict', { maxEntries });
+        if (json) return printJson({ ...result, maxEntries });
+        printLines([`evicted ${integer(result.affected)} entries, keeping at most ${integer(maxEntries)} (${result.durationMs} ms)`]);
+      }),
+    );
+
+  program
+    .command('refresh')
+    .description('refresh the daily metrics view (exercise_cache_daily_metrics)')
+    .action((_options, command: Command) =>
+      run(command, async (app, { json }) => {
+        const result = await app.get(MaintenanceService).runNow('refresh');
+        if (json) return printJson(result);
+        printLines([`daily metrics refreshed: ${integer(result.affected)} rows (${result.durationMs} ms)`]);
+      }),
+    );
+}

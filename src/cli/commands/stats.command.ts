@@ -1,0 +1,43 @@
+import type { Command } from 'commander';
+import { ExerciseCacheService } from '../../cache/exercise-cache.service';
+import { AppConfig } from '../../config/app-config';
+import { integer, money, percent, printJson, printLines, table } from '../output';
+import type { Run } from './run';
+
+export function registerStatsCommand(program: Command, run: Run): void {
+  program
+    .command('stats')
+    .description('overall statistics, statistics per exercise type, and cache size against MAX_ENTRIES')
+    .action((_options, command: Command) =>
+      run(command, async (app, { json }) => {
+        const cache = app.get(ExerciseCacheService);
+        const maxEntries = app.get(AppConfig).MAX_ENTRIES;
+        const overview = await cache.stats();
+        const byType = await cache.statsByType();
+        if (json) return printJson({ overview, byType, maxEntries });
+        const o = overview;
+        const used = maxEntries > 0 ? (100 * Number(o.activeEntries)) / maxEntries : 0;
+        printLines([
+          `entries      ${integer(o.activeEntries)} live of ${integer(maxEntries)} (MAX_ENTRIES, ${used.toFixed(1)} % used), ${integer(o.expiredEntries)} expired`,
+          `lookups      ${integer(o.totalLookups)}: ${integer(o.totalHits)} hits, ${integer(o.nearHits)} near hits, ${integer(o.totalMisses)} misses`,
+          `hit rate     ${percent(o.cacheHitRate)} (near hits ${percent(o.nearHitRate)})`,
+          `cost saved   ${money(o.totalCostSaved)} (stored entries cost ${money(o.totalGenerationCost)} to generate)`,
+          '',
+          ...(byType.length === 0
+            ? ['no entries or lookups yet']
+            : table(
+                ['TYPE', 'LIVE', 'EXPIRED', 'LOOKUPS', 'HIT RATE', 'SAVED'],
+                byType.map((t) => [
+                  String(t.exerciseType),
+                  integer(t.activeEntries),
+                  integer(t.expiredEntries),
+                  integer(t.totalLookups),
+                  Number(t.totalLookups) > 0 ? percent(t.cacheHitRate) : '-',
+                  money(t.estimatedCostSaved),
+                ]),
+                [false, true, true, true, true, true],
+              )),
+        ]);
+      }),
+    );
+}

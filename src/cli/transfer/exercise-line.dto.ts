@@ -1,0 +1,41 @@
+import { ApiPropertyOptional, PickType } from '@nestjs/swagger';
+import { plainToInstance } from 'class-transformer';
+import { IsInt, IsOptional, Max, Min, validateSync } from 'class-validator';
+import { MAX_VARIANTS } from '../../cache/context-rules';
+import { StoreExerciseDto } from '../../cache/dto/store-exercise.dto';
+import { validationExceptionFactory } from '../../common/validation-exception.factory';
+
+/**
+ * One line of an export/import file (JSON Lines): the body of POST /exercise-cache, with the same
+ * validation rules, minus the request-only fields, plus the variant slot the entry occupies.
+ */
+export class ExerciseLineDto extends PickType(StoreExerciseDto, ['context', 'exercise', 'ttlSeconds', 'generationCost'] as const) {
+  @ApiPropertyOptional({ description: `Variant slot of the context (1..${MAX_VARIANTS}); default 1` })
+  @IsOptional()
+  @IsInt({ message: `variant must be an integer from 1 to ${MAX_VARIANTS}` })
+  @Min(1, { message: `variant must be an integer from 1 to ${MAX_VARIANTS}` })
+  @Max(MAX_VARIANTS, { message: `variant must be an integer from 1 to ${MAX_VARIANTS}` })
+  variant?: number;
+}
+
+export type ParsedLine = { ok: true; line: ExerciseLineDto } | { ok: false; reason: string };
+
+/** Parses and validates one line; the reason names the field, as the API's 400 messages do. */
+export function parseExerciseLine(text: string): ParsedLine {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    return { ok: false, reason: `invalid JSON: ${(error as Error).message}` };
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return { ok: false, reason: 'a line must be a JSON object like {"context": {...}, "exercise": {...}}' };
+  }
+  const line = plainToInstance(ExerciseLineDto, value);
+  const errors = validateSync(line, { whitelist: true, forbidNonWhitelisted: true });
+  if (errors.length > 0) {
+    const { message } = validationExceptionFactory(errors).getResponse() as { message: string[] };
+    return { ok: false, reason: message.join('; ') };
+  }
+  return { ok: true, line };
+}

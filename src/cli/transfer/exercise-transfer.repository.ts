@@ -1,0 +1,79 @@
+import { Injectable } from '@nestjs/common';
+import { PrismaService } from '../../database/prisma.service';
+
+/** A live entry as export writes it. */
+export interface ExportRow {
+  exerciseType: string;
+  difficulty: number;
+  topics: string[];
+  variant: number;
+  exercise: Record<string, unknown>;
+  generationCost: number;
+  /** Seconds until expires_at, rounded up. */
+  remainingSeconds: number;
+}
+
+interface RawExportRow {
+  exercise_type: string;
+  difficulty: number;
+  topics: string[];
+  variant: number;
+  exercise_data: Record<string, unknown>;
+  generation_cost: string;
+  remaining_seconds: number;
+}
+
+/** The queries of export and import that the cache service has no use for. */
+@Injectable()
+export class ExerciseTransferRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  /**
+   * Every live entry, `batchSize` rows at a time, through a cursor in one read-only
+   * REPEATABLE READ transaction: memory stays bounded by the batch, and the export is one
+   * consistent snapshot even while the service keeps writing.
+   */
+  async *liveEntries(batchSize: number): AsyncGenerator<ExportRow[]> {
+    const client = await this.prisma.pool.connect();
+    let failed = false;
+    try {
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      await client.query(`
+        DECLARE exercise_export NO SCROLL CURSOR FOR
+        SELECT exercise_type, difficulty, topics, variant, exercise_data, generation_cost,
+               ceil(extract(epoch FROM expires_at - now()))::int AS remaining_seconds
+        FROM exercise_cache
+        WHERE expires_at > now()
+        ORDER BY cache_key`);
+      for (;;) {
+        const { rows } = await client.query<RawExportRow>(`FETCH ${Math.trunc(batchSize)} FROM exercise_export`);
+        if (rows.length === 0) break;
+        yield rows.map((row) => ({
+          exerciseType: row.exercise_type,
+          difficulty: row.difficulty,
+          topics: row.topics,
+          variant: row.variant,
+          exercise: row.exercise_data,
+          generationCost: Number(row.generation_cost),
+          remainingSeconds: row.remaining_seconds,
+        }));
+      }
+      await client.query('COMMIT');
+    } catch (error) {
+      failed = true;
+      throw error;
+    } finally {
+      // A consumer that stops early (or an error) leaves the transaction open: roll it back.
+      if (!failed) await client.query('ROLLBACK').catch(() => undefined);
+      client.release(failed);
+    }
+  }
+
+  /** Which of these keys hold a live entry now. */
+  async liveKeys(keys: readonly string[]): Promise<Set<string>> {
+    if (keys.length === 0) return new Set();
+    const rows = await this.prisma.$queryRaw<{ cache_key: string }[]>`
+      SELECT cache_key FROM exercise_cache WHERE cache_key = ANY(${[...keys]}::varchar[]) AND expires_at > now()`;
+    return new Set(rows.map((row) => row.cache_key));
+  }
+}
