@@ -1,5 +1,5 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { DaysQueryDto, LimitQueryDto } from './dto/lookup-query.dto';
 import { DailyMetricsResponse, EntrySummaryResponse, OverviewStatsResponse, TypeStatsResponse } from './dto/stats-responses.dto';
 import { ExerciseCacheService } from './exercise-cache.service';
@@ -22,18 +22,21 @@ export class ExerciseCacheStatsController {
   }
 
   @Get('popular')
+  @ApiBadRequestResponse({ description: 'Invalid query parameter; the message names it' })
   @ApiOkResponse({ type: [EntrySummaryResponse] })
   popular(@Query() { limit }: LimitQueryDto): Promise<Record<string, unknown>[]> {
     return this.cache.popular(limit);
   }
 
   @Get('lru')
+  @ApiBadRequestResponse({ description: 'Invalid query parameter; the message names it' })
   @ApiOkResponse({ type: [EntrySummaryResponse], description: 'Eviction candidates, first to go first' })
   leastRecentlyUsed(@Query() { limit }: LimitQueryDto): Promise<Record<string, unknown>[]> {
     return this.cache.leastRecentlyUsed(limit);
   }
 
   @Get('metrics/daily')
+  @ApiBadRequestResponse({ description: 'Invalid query parameter; the message names it' })
   @ApiOkResponse({ type: [DailyMetricsResponse], description: 'As of the last metrics refresh' })
   dailyMetrics(@Query() { days }: DaysQueryDto): Promise<Record<string, unknown>[]> {
     return this.cache.dailyMetrics(days);

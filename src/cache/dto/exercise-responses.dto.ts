@@ -29,7 +29,7 @@ export class CachedExerciseResponse {
 }
 
 export class CacheMissResponse {
-  @ApiProperty({ example: 404 })
+  @ApiProperty({ description: 'Always 404', example: 404 })
   statusCode!: number;
 
   @ApiProperty({ description: 'What was not found' })
