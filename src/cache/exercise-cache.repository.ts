@@ -16,6 +16,16 @@ interface EntryRow {
   generation_cost: string;
 }
 
+/** COMMIT of a usage batch was sent but its answer never came: the batch may or may not be stored. */
+export class UsageWriteInDoubt extends Error {
+  constructor(
+    readonly xid: string,
+    readonly reason: Error,
+  ) {
+    super(`outcome of usage write (transaction ${xid}) unknown: ${reason.message}`, { cause: reason });
+  }
+}
+
 const ENTRY_COLUMNS = `cache_key, context_key, variant, exercise_type, difficulty, topics, exercise_data,
   usage_count, created_at, expires_at, generation_cost`;
 
@@ -164,44 +174,79 @@ export class ExerciseCacheRepository {
   }
 
   /**
-   * Writes a batch of buffered usage and lookup outcomes in one statement. Keys are sorted so two
-   * replicas flushing at once lock rows in the same order.
+   * Writes a batch of buffered usage and lookup outcomes in one statement, in a transaction of its
+   * own. Keys are sorted so two replicas flushing at once lock rows in the same order.
+   *
+   * Counters must be written exactly once, and a statement whose answer never arrived (timeout,
+   * lost connection) may still be applied by the server later. So: a failure before COMMIT was
+   * sent leaves nothing behind (the connection is dropped and the server rolls back) and the batch
+   * can be retried; a failure while COMMIT was under way throws UsageWriteInDoubt with the
+   * transaction id, whose fate transactionStatus() tells once the database answers again.
    */
   async writeUsage(batch: UsageBatch): Promise<void> {
     const usage = [...batch.usage.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
     const outcomes = [...batch.outcomes.values()].sort((a, b) =>
       `${a.day}|${a.exerciseType}|${a.difficulty}` < `${b.day}|${b.exerciseType}|${b.difficulty}` ? -1 : 1,
     );
-    await this.prisma.pool.query({
-      name: 'exercise_cache_write_usage',
-      text: `WITH usage AS (
-               UPDATE exercise_cache c
-               SET usage_count = c.usage_count + u.uses, last_used_at = greatest(c.last_used_at, u.last_used)
-               FROM unnest($1::varchar[], $2::int[], $3::timestamptz[]) AS u(cache_key, uses, last_used)
-               WHERE c.cache_key = u.cache_key
-               RETURNING 1
-             ), outcomes AS (
-               INSERT INTO exercise_cache_lookup_stats AS s (day, exercise_type, difficulty, hits, near_hits, misses, cost_saved)
-               SELECT * FROM unnest($4::date[], $5::varchar[], $6::int[], $7::bigint[], $8::bigint[], $9::bigint[], $10::numeric[])
-               ON CONFLICT (day, exercise_type, difficulty) DO UPDATE SET
-                 hits = s.hits + excluded.hits, near_hits = s.near_hits + excluded.near_hits,
-                 misses = s.misses + excluded.misses, cost_saved = s.cost_saved + excluded.cost_saved
-               RETURNING 1
-             )
-             SELECT (SELECT count(*) FROM usage) AS usage_rows, (SELECT count(*) FROM outcomes) AS outcome_rows`,
-      values: [
-        usage.map(([key]) => key),
-        usage.map(([, u]) => u.uses),
-        usage.map(([, u]) => u.lastUsedAt),
-        outcomes.map((o) => o.day),
-        outcomes.map((o) => o.exerciseType),
-        outcomes.map((o) => o.difficulty),
-        outcomes.map((o) => o.hits),
-        outcomes.map((o) => o.nearHits),
-        outcomes.map((o) => o.misses),
-        outcomes.map((o) => o.costSaved.toFixed(6)),
-      ],
+    const client = await this.prisma.pool.connect();
+    // A checked-out client has no error listener: without this one, the server dropping the
+    // connection between two of our queries would be an uncaught 'error' event.
+    const ignore = () => undefined;
+    client.on('error', ignore);
+    let xid: string | undefined;
+    try {
+      await client.query('BEGIN');
+      const { rows } = await client.query<{ xid: string }>({
+        name: 'exercise_cache_write_usage',
+        text: `WITH usage AS (
+                 UPDATE exercise_cache c
+                 SET usage_count = c.usage_count + u.uses, last_used_at = greatest(c.last_used_at, u.last_used)
+                 FROM unnest($1::varchar[], $2::int[], $3::timestamptz[]) AS u(cache_key, uses, last_used)
+                 WHERE c.cache_key = u.cache_key
+                 RETURNING 1
+               ), outcomes AS (
+                 INSERT INTO exercise_cache_lookup_stats AS s (day, exercise_type, difficulty, hits, near_hits, misses, cost_saved)
+                 SELECT * FROM unnest($4::date[], $5::varchar[], $6::int[], $7::bigint[], $8::bigint[], $9::bigint[], $10::numeric[])
+                 ON CONFLICT (day, exercise_type, difficulty) DO UPDATE SET
+                   hits = s.hits + excluded.hits, near_hits = s.near_hits + excluded.near_hits,
+                   misses = s.misses + excluded.misses, cost_saved = s.cost_saved + excluded.cost_saved
+                 RETURNING 1
+               )
+               SELECT (SELECT count(*) FROM usage) AS usage_rows, (SELECT count(*) FROM outcomes) AS outcome_rows,
+                      txid_current()::text AS xid`,
+        values: [
+          usage.map(([key]) => key),
+          usage.map(([, u]) => u.uses),
+          usage.map(([, u]) => u.lastUsedAt),
+          outcomes.map((o) => o.day),
+          outcomes.map((o) => o.exerciseType),
+          outcomes.map((o) => o.difficulty),
+          outcomes.map((o) => o.hits),
+          outcomes.map((o) => o.nearHits),
+          outcomes.map((o) => o.misses),
+          outcomes.map((o) => o.costSaved.toFixed(6)),
+        ],
+      });
+      xid = rows[0].xid;
+      await client.query('COMMIT');
+      client.release();
+    } catch (error) {
+      client.release(true); // never reuse a connection in an unknown state; the server rolls back what was not committed
+      if (xid !== undefined) throw new UsageWriteInDoubt(xid, error as Error);
+      throw error;
+    } finally {
+      client.removeListener('error', ignore);
+    }
+  }
+
+  /** The fate of a transaction (txid_status); null when it is too old to tell. */
+  async transactionStatus(xid: string): Promise<'committed' | 'aborted' | 'in progress' | null> {
+    const { rows } = await this.prisma.pool.query<{ status: 'committed' | 'aborted' | 'in progress' | null }>({
+      name: 'exercise_cache_txid_status',
+      text: 'SELECT txid_status($1::bigint) AS status',
+      values: [xid],
     });
+    return rows[0].status;
   }
 
   async overallStats(): Promise<Record<string, unknown>> {

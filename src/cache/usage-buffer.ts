@@ -3,13 +3,15 @@ import { AppConfig } from '../config/app-config';
 import { PrismaService } from '../database/prisma.service';
 import { CacheMetrics, LookupOutcome } from '../metrics/cache-metrics.service';
 import type { CachedEntry, UsageBatch } from './cache-entry';
-import { ExerciseCacheRepository } from './exercise-cache.repository';
+import { ExerciseCacheRepository, UsageWriteInDoubt } from './exercise-cache.repository';
 
 /**
  * Keeps the hit path free of writes: usage_count, last_used_at and hit/miss counts are added up
  * in memory and written in one statement every USAGE_FLUSH_INTERVAL_MS or USAGE_FLUSH_MAX_EVENTS
  * events, and at shutdown. A failed write (database down) keeps the batch for the next flush, so
- * counters are delayed, not lost; a crash loses at most the events since the last flush.
+ * counters are delayed, not lost; a crash loses at most the events since the last flush. A write
+ * whose COMMIT went unanswered is held aside until the database says whether it committed, so a
+ * batch is never counted twice either.
  */
 @Injectable()
 export class UsageBuffer implements OnModuleInit, OnModuleDestroy {
@@ -18,6 +20,7 @@ export class UsageBuffer implements OnModuleInit, OnModuleDestroy {
   private events = 0;
   private timer?: NodeJS.Timeout;
   private flushing?: Promise<void>;
+  private inDoubt?: { xid: string; batch: UsageBatch; events: number };
 
   constructor(
     private readonly repository: ExerciseCacheRepository,
@@ -73,6 +76,7 @@ export class UsageBuffer implements OnModuleInit, OnModuleDestroy {
   /** Writes everything buffered so far; concurrent callers share one write. */
   async flush(): Promise<void> {
     while (this.flushing) await this.flushing.catch(() => undefined);
+    if (this.inDoubt) await this.resolveInDoubt();
     if (this.events === 0) return;
     const batch = this.batch;
     const events = this.events;
@@ -83,12 +87,32 @@ export class UsageBuffer implements OnModuleInit, OnModuleDestroy {
       .then(() => this.metrics.flushed(true))
       .catch((error: Error) => {
         this.metrics.flushed(false);
-        this.merge(batch, events);
-        this.logger.warn(`could not write ${events} buffered usage events, will retry: ${error.message}`);
+        if (error instanceof UsageWriteInDoubt) {
+          this.inDoubt = { xid: error.xid, batch, events };
+          this.logger.warn(`${events} buffered usage events may or may not be written (${error.message}); will check before retrying`);
+        } else {
+          this.merge(batch, events);
+          this.logger.warn(`could not write ${events} buffered usage events, will retry: ${error.message}`);
+        }
         throw error;
       })
       .finally(() => (this.flushing = undefined));
     await this.flushing;
+  }
+
+  /**
+   * Settles a batch whose COMMIT went unanswered: dropped if it committed, put back for the next
+   * write if it rolled back, kept aside while the database cannot tell yet (or cannot be reached).
+   * txid_status() is null only for a transaction too old to tell (after billions of others); it is
+   * then treated as written rather than risk counting the batch twice.
+   */
+  private async resolveInDoubt(): Promise<void> {
+    const doubt = this.inDoubt!;
+    const status = await this.repository.transactionStatus(doubt.xid).catch(() => 'in progress' as const);
+    if (status === 'in progress') return;
+    this.inDoubt = undefined;
+    if (status === 'aborted') this.merge(doubt.batch, doubt.events);
+    this.logger.log(`usage write of transaction ${doubt.xid} ${status === 'aborted' ? 'rolled back; retrying it' : 'was committed'}`);
   }
 
   private counted(): void {
