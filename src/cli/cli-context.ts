@@ -1,4 +1,4 @@
-import type { INestApplicationContext, LogLevel } from '@nestjs/common';
+import type { INestApplicationContext, LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Client } from 'pg';
 import { AppConfig, validateConfig } from '../config/app-config';
@@ -24,6 +24,17 @@ export function cliConfig(env: NodeJS.ProcessEnv): AppConfig {
   });
 }
 
+/** Service logs for --verbose: on stderr, so that stdout stays the command's output. */
+const stderrLogger: LoggerService = {
+  log: (message: unknown, context?: string) => writeLog('log', message, context),
+  warn: (message: unknown, context?: string) => writeLog('warn', message, context),
+  error: (message: unknown, ...rest: unknown[]) => writeLog('error', message, rest.find((r) => typeof r === 'string') as string | undefined),
+};
+
+function writeLog(level: string, message: unknown, context?: string): void {
+  process.stderr.write(`${level}${context ? ` [${context}]` : ''} ${message instanceof Error ? message.message : String(message)}\n`);
+}
+
 /** Boots the services on the configured database, runs `work`, and always shuts down cleanly. */
 export async function withApplication<T>(options: ContextOptions, work: (app: INestApplicationContext) => Promise<T>): Promise<T> {
   const config = cliConfig(process.env);
@@ -31,8 +42,10 @@ export async function withApplication<T>(options: ContextOptions, work: (app: IN
   const database = await openCliDatabase(config, log);
   let app: INestApplicationContext | undefined;
   try {
-    const logger: LogLevel[] | false = options.verbose ? ['log', 'warn', 'error'] : false;
-    app = await NestFactory.createApplicationContext(CliModule.forRoot(config, database), { logger, abortOnError: false });
+    app = await NestFactory.createApplicationContext(CliModule.forRoot(config, database), {
+      logger: options.verbose ? stderrLogger : false,
+      abortOnError: false,
+    });
     return await work(app);
   } finally {
     // close() runs the shutdown hooks: buffered usage counters are written before the pool ends.

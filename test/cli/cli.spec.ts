@@ -70,6 +70,12 @@ describe('exercise-cache CLI', () => {
     expect(stats.overview).toMatchObject({ totalEntries: 4, activeEntries: 3, expiredEntries: 1 });
     expect(stats.byType.map((t: { exerciseType: string }) => t.exerciseType).sort()).toEqual(['fill', 'quiz']);
 
+    // --verbose logs on stderr only: stdout stays parseable.
+    const verbose = await run('stats', '--json', '--verbose');
+    expect(verbose.code).toBe(0);
+    expect(JSON.parse(verbose.stdout).overview.activeEntries).toBe(3);
+    expect(verbose.stderr).toContain('using PostgreSQL at');
+
     const text = await run('stats');
     expect(text.code).toBe(0);
     expect(text.stdout).toContain('3 live of 50 (MAX_ENTRIES, 6.0 % used), 1 expired');
