@@ -3,6 +3,7 @@ import { Client } from 'pg';
 import { ExerciseCacheService } from '../../src/cache/exercise-cache.service';
 import { TestApp, startTestApp } from '../support/test-app';
 import { OwnPostgres, freeze, pollUntil, sleep, startOwnPostgres } from './support/own-postgres';
+import { PgProxy } from './support/pg-proxy';
 
 /**
  * Database outages under load: a test-owned PostgreSQL is stopped (connections refused) or
@@ -240,5 +241,63 @@ describe('database outage under load', () => {
     const summary = await expectNothingLost(run, before);
     // eslint-disable-next-line no-console
     console.log(`frozen: ${run.outcomes.length} requests, ${summary.during} during the outage (${summary.unavailable} answered 503), slowest ${summary.slowest} ms, recovered ${run.recoveredAt - run.resumedAt} ms after thawing, ${summary.hits} hits counted`);
+  });
+
+  describe('a usage write whose COMMIT answer is lost', () => {
+    let proxy: PgProxy;
+    let viaProxy: TestApp;
+    let buffered: ExerciseCacheService;
+    const context = { type: 'outage_in_doubt', difficulty: 1, topics: ['commit'] };
+    const hits = async () =>
+      (await sql<{ hits: number }>(own.url, "SELECT coalesce(sum(hits), 0)::int AS hits FROM exercise_cache_lookup_stats WHERE exercise_type = 'outage_in_doubt'"))[0].hits;
+    const lookUp = async (times: number) => {
+      for (let i = 0; i < times; i++) expect(await buffered.get(context)).toEqual({ q: 1 });
+    };
+
+    beforeAll(async () => {
+      proxy = await PgProxy.start(own.pg.port);
+      const url = new URL(own.url);
+      url.port = String(proxy.port);
+      viaProxy = await startTestApp(url.toString(), {
+        DATABASE_STATEMENT_TIMEOUT_MS: String(STATEMENT_TIMEOUT_MS),
+        USAGE_FLUSH_INTERVAL_MS: '60000', // flushed only when the test says so (it takes seconds)
+        L1_ENABLED: 'false',
+      });
+      buffered = viaProxy.app.get(ExerciseCacheService);
+      await buffered.set(context, { q: 1 });
+    });
+    afterAll(async () => {
+      await viaProxy?.close();
+      await proxy?.close();
+    });
+
+    it('is not written again when it had committed', async () => {
+      await lookUp(3);
+      proxy.loseNextCommitAnswer();
+      await expect(buffered.flushUsage()).rejects.toThrow(/unknown/);
+      expect(proxy.lostCommits).toBe(1);
+      expect(await hits()).toBe(3); // the server did commit
+      await lookUp(2);
+      await buffered.flushUsage();
+      expect(await hits()).toBe(5);
+    });
+
+    it('is written again when it had rolled back', async () => {
+      const before = await hits();
+      await sql(own.url, `CREATE FUNCTION outage_fail_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+                          BEGIN RAISE EXCEPTION 'refused at commit'; END $$`);
+      await sql(own.url, `CREATE CONSTRAINT TRIGGER outage_fail_commit AFTER INSERT OR UPDATE ON exercise_cache_lookup_stats
+                          DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION outage_fail_commit()`);
+      try {
+        await lookUp(4);
+        await expect(buffered.flushUsage()).rejects.toThrow(/refused at commit/);
+      } finally {
+        await sql(own.url, 'DROP TRIGGER outage_fail_commit ON exercise_cache_lookup_stats');
+        await sql(own.url, 'DROP FUNCTION outage_fail_commit()');
+      }
+      expect(await hits()).toBe(before);
+      await buffered.flushUsage();
+      expect(await hits()).toBe(before + 4);
+    });
   });
 });
