@@ -26,3 +26,11 @@ export class UsageError extends CliError {
     super(message, EXIT.USAGE_ERROR);
   }
 }
+
+/** One line for stderr: Prisma's multi-line "Invalid `prisma.$queryRaw()` invocation: ... Message: `...`" becomes its message. */
+export function oneLineReason(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const quoted = /Message: `([^`]+)`/.exec(message);
+  if (quoted) return quoted[1];
+  return message.trim().replace(/\s*\n\s*/g, ' ');
+}

@@ -9,7 +9,8 @@ import { registerMaintenanceCommands } from './commands/maintenance.commands';
 import type { GlobalOptions, Run } from './commands/run';
 import { registerStatsCommand } from './commands/stats.command';
 import { registerTransferCommands } from './commands/transfer.commands';
-import { CliError, EXIT } from './exit-codes';
+import { CliError, EXIT, oneLineReason } from './exit-codes';
+import { ImportAbortedError } from './transfer/exercise-importer';
 
 /** Parses argv, runs the command, prints any error as one line on stderr; resolves to the exit code. */
 export async function runCli(argv: string[]): Promise<number> {
@@ -64,20 +65,14 @@ function report(error: unknown, verbose: boolean): number {
     const response = error.getResponse() as { message?: string | string[] } | string;
     const detail = typeof response === 'string' ? response : response.message;
     message = Array.isArray(detail) ? detail.join('; ') : (detail ?? message);
+  } else if (error instanceof ImportAbortedError) {
+    message = error.message; // says where the import stopped; the reason is already one line
   } else if (isStorageUnavailable(error)) {
-    message = `cache storage unavailable: ${shortReason(message)}`;
+    message = `cache storage unavailable: ${oneLineReason(error)}`;
   }
   process.stderr.write(`error: ${message.trim().replace(/\s*\n\s*/g, ' ')}\n`);
   if (verbose && error instanceof Error && error.stack && !(error instanceof CliError)) process.stderr.write(`${error.stack}\n`);
   return code;
-}
-
-/** Prisma's multi-line "Invalid `prisma.$queryRaw()` invocation: ... Message: `...`" down to the message. */
-function shortReason(message: string): string {
-  const quoted = /Message: `([^`]+)`/.exec(message);
-  if (quoted) return quoted[1];
-  const lines = message.split('\n').map((line) => line.trim()).filter(Boolean);
-  return lines[lines.length - 1] ?? message;
 }
 
 function packageVersion(): string {

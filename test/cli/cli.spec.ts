@@ -284,9 +284,16 @@ describe('exercise-cache CLI', () => {
   });
 
   it('an unreachable database is a runtime error: exit 1 with one line on stderr', async () => {
-    const result = await cli(['stats'], { DATABASE_URL: `postgresql://postgres@127.0.0.1:${await freePort()}/nowhere`, MIGRATE_ON_START: 'false', DATABASE_CONNECT_TIMEOUT_MS: '500' });
+    const nowhere = { DATABASE_URL: `postgresql://postgres@127.0.0.1:${await freePort()}/nowhere`, MIGRATE_ON_START: 'false', DATABASE_CONNECT_TIMEOUT_MS: '500' };
+    const result = await cli(['stats'], nowhere);
     expect(result.code).toBe(1);
     expect(oneLine(result.stderr)).toEqual([expect.stringMatching(/^error: cache storage unavailable: \S/)]);
+
+    const file = path.join(dir, 'one.jsonl');
+    writeFileSync(file, `${JSON.stringify({ context: { type: 'fill', difficulty: 1, topics: [] }, exercise: { q: 1 } })}\n`);
+    const imported = await cli(['import', file], nowhere);
+    expect(imported.code).toBe(1);
+    expect(oneLine(imported.stderr)).toEqual([expect.stringMatching(/^error: import stopped at line 1 \(0 entries stored before it\): cache storage unavailable: \S/)]);
   });
 
   it('a missing import file is a runtime error naming the file', async () => {

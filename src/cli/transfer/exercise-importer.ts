@@ -3,7 +3,9 @@ import type { Readable } from 'node:stream';
 import { BadRequestException, Injectable } from '@nestjs/common';
 import { cacheKeyFor } from '../../cache/cache-key';
 import { ExerciseCacheService } from '../../cache/exercise-cache.service';
+import { isStorageUnavailable } from '../../common/storage-unavailable';
 import { AppConfig } from '../../config/app-config';
+import { oneLineReason } from '../exit-codes';
 import { ExerciseLineDto, parseExerciseLine } from './exercise-line.dto';
 import { ExerciseTransferRepository } from './exercise-transfer.repository';
 
@@ -37,10 +39,8 @@ export class ImportAbortedError extends Error {
     readonly summary: ImportSummary,
     cause: unknown,
   ) {
-    super(
-      `import stopped at line ${line} (${summary.imported + summary.replaced} entries stored before it): ${(cause as Error)?.message ?? String(cause)}`,
-      { cause },
-    );
+    const reason = isStorageUnavailable(cause) ? `cache storage unavailable: ${oneLineReason(cause)}` : oneLineReason(cause);
+    super(`import stopped at line ${line} (${summary.imported + summary.replaced} entries stored before it): ${reason}`, { cause });
   }
 }
 
