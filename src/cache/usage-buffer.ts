@@ -73,9 +73,13 @@ export class UsageBuffer implements OnModuleInit, OnModuleDestroy {
     this.counted();
   }
 
-  /** Writes everything buffered so far; concurrent callers share one write. */
+  /**
+   * Writes everything buffered so far; concurrent callers share one write, and its failure: a
+   * caller that joins a write the database just failed gets that error at once instead of waiting
+   * for a second attempt (a request flushing before reading statistics stays within one timeout).
+   */
   async flush(): Promise<void> {
-    while (this.flushing) await this.flushing.catch(() => undefined);
+    while (this.flushing) await this.flushing;
     if (this.inDoubt) await this.resolveInDoubt();
     if (this.events === 0) return;
     const batch = this.batch;
