@@ -84,11 +84,14 @@ async function main(): Promise<void> {
     const startService = (id: ServerId, l1: boolean, nodeFlags: string[] = []) =>
       ServerProcess.start({ name: id, script: path.join(DIST, 'main.js'), env: serviceEnv(l1), nodeFlags, logFile: path.join(resultsDir, `${id}.log`), readyPath: lookupPath(missContexts[0]), headers: AUTH });
 
+    const startReference = (id: 'baseline' | 'ceiling', nodeFlags: string[] = []) =>
+      ServerProcess.start({ name: id, script: path.join(__dirname, `${id}-server.js`), env: referenceEnv, nodeFlags, logFile: path.join(resultsDir, `${id}.log`), readyPath: '/' });
+
     log('starting the four servers, each in its own process');
     servers.set('service-l1-on', await startService('service-l1-on', true));
     servers.set('service-l1-off', await startService('service-l1-off', false));
-    servers.set('baseline', await ServerProcess.start({ name: 'baseline', script: path.join(__dirname, 'baseline-server.js'), env: referenceEnv, logFile: path.join(resultsDir, 'baseline.log'), readyPath: '/' }));
-    servers.set('ceiling', await ServerProcess.start({ name: 'ceiling', script: path.join(__dirname, 'ceiling-server.js'), env: referenceEnv, logFile: path.join(resultsDir, 'ceiling.log'), readyPath: '/' }));
+    servers.set('baseline', await startReference('baseline'));
+    servers.set('ceiling', await startReference('ceiling'));
     for (const [id, server] of servers) await sanityCheck(id, server, hitContexts[0], missContexts[0]);
 
     let writeSerial = 0;
@@ -140,15 +143,16 @@ async function main(): Promise<void> {
       if (id.startsWith('service')) logSizes[id] = logSummary(server.spec.logFile);
     }
     servers.clear();
-    await rm(keysFile, { force: true });
 
     const profiles: BenchResults['profiles'] = [];
     if (options.profile) {
-      for (const [id, l1] of [['service-l1-on', true], ['service-l1-off', false]] as const) {
+      // The references are profiled too: what their time goes to is the yardstick for the service's.
+      for (const id of ['service-l1-on', 'service-l1-off', 'baseline', 'ceiling'] as const) {
         const file = path.join(resultsDir, `${id}.cpuprofile`);
         await rm(file, { force: true });
         log(`profiling ${id}: GET hit at 16 connections for ${options.durationSeconds} s under --cpu-prof`);
-        const server = await startService(id, l1, ['--cpu-prof', `--cpu-prof-dir=${resultsDir}`, `--cpu-prof-name=${id}.cpuprofile`]);
+        const flags = ['--cpu-prof', `--cpu-prof-dir=${resultsDir}`, `--cpu-prof-name=${id}.cpuprofile`];
+        const server = id.startsWith('service') ? await startService(id, id === 'service-l1-on', flags) : await startReference(id as 'baseline' | 'ceiling', flags);
         servers.set(id, server);
         if (options.warmupSeconds > 0) await runLoad(server.url, shapes['GET hit'], 16, options.warmupSeconds);
         const before = await accounting.snapshot(server.pid);
@@ -164,6 +168,7 @@ async function main(): Promise<void> {
         }
         profiles.push({
           server: id,
+          top: id.startsWith('service') ? 25 : 10,
           requestsPerSecond: result.requestsPerSecond,
           serverUsPerRequest: (1000 * cpu.serverMs) / Math.max(1, result.responses),
           othersCpuShare: cpu.othersMs / cpu.capacityMs,
@@ -171,6 +176,7 @@ async function main(): Promise<void> {
         });
       }
     }
+    await rm(keysFile, { force: true });
 
     log(`in-process: service.get() against a raw pg query, ${options.inProcessCalls} calls each`);
     // A failure in a later phase is reported beside the figures already measured, not instead of them.

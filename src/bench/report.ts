@@ -41,7 +41,7 @@ export interface BenchResults {
   inProcess?: InProcessResult;
   maintenance?: MaintenanceResult;
   memory: Record<string, unknown>;
-  profiles: (ProfileSummary & { server: ServerId; requestsPerSecond: number; serverUsPerRequest: number; othersCpuShare: number })[];
+  profiles: (ProfileSummary & { server: ServerId; top: number; requestsPerSecond: number; serverUsPerRequest: number; othersCpuShare: number })[];
   targets: Target[];
   notes: string[];
 }
@@ -236,7 +236,7 @@ export function render(results: BenchResults, markdown: boolean): string {
     out.push('ms is wall time between samples (it includes time the process was preempted, which lands on the frame that resumes, often writev after waking the client); samples counts ticks.');
     out.push(`${p.file}: ${p.samples} samples, ${p.busyMs.toFixed(0)} ms busy, ${p.idleMs.toFixed(0)} ms idle${p.windowApplied ? ' (measured window only)' : ' (WHOLE process: window filter matched nothing)'}`);
     out.push('Top self time:');
-    const rows = (list: typeof p.topSelf) => list.map((r) => [r.function, r.ms.toFixed(1), r.percent.toFixed(1), r.samples, r.location]);
+    const rows = (list: typeof p.topSelf) => list.slice(0, p.top).map((r) => [r.function, r.ms.toFixed(1), r.percent.toFixed(1), r.samples, r.location]);
     out.push(table(['function', 'ms', '% busy', 'samples', 'location'], rows(p.topSelf), markdown));
     out.push('Top total (inclusive) time:');
     out.push(table(['function', 'ms', '% busy', 'samples', 'location'], rows(p.topTotal), markdown));
