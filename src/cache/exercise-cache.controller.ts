@@ -22,7 +22,7 @@ export class ExerciseCacheController {
   async lookup(@Query() query: LookupQueryDto, @Res({ passthrough: true }) reply: Reply): Promise<CachedExerciseResponse> {
     const context = { type: query.type, difficulty: query.difficulty, topics: query.topics };
     const entry = await this.cache.lookup(context, { variants: query.variants, exclude: query.exclude });
-    return answer(reply, entry, cacheKeyFor(context), 'no cached exercise for this context');
+    return answer(reply, entry, () => cacheKeyFor(context), 'no cached exercise for this context');
   }
 
   @Get('near')
@@ -37,7 +37,7 @@ export class ExerciseCacheController {
   @ApiOkResponse({ type: CachedExerciseResponse, description: 'Hit (X-Cache: HIT)' })
   @ApiNotFoundResponse({ type: CacheMissResponse, description: 'Miss (X-Cache: MISS)' })
   async byKey(@Param() { key }: KeyParamDto, @Res({ passthrough: true }) reply: Reply): Promise<CachedExerciseResponse> {
-    return answer(reply, await this.cache.getByKey(key), key, 'no cached exercise with this key');
+    return answer(reply, await this.cache.getByKey(key), () => key, 'no cached exercise with this key');
   }
 
   @Post()
@@ -69,10 +69,11 @@ export class ExerciseCacheController {
   }
 }
 
-function answer(reply: Reply, entry: CachedEntry | null, key: string, missMessage: string): CachedExerciseResponse {
+/** `keyOfMiss` is only computed on a miss: hashing the context again on every hit costs. */
+function answer(reply: Reply, entry: CachedEntry | null, keyOfMiss: () => string, missMessage: string): CachedExerciseResponse {
   if (!entry) {
     void reply.header('X-Cache', 'MISS');
-    throw new NotFoundException({ statusCode: 404, message: missMessage, key });
+    throw new NotFoundException({ statusCode: 404, message: missMessage, key: keyOfMiss() });
   }
   void reply.header('X-Cache', 'HIT');
   return CachedExerciseResponse.from(entry);

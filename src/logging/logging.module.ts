@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DynamicModule, Module, RequestMethod } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
+import pino from 'pino';
 import type { AppConfig } from '../config/app-config';
 
 const REQUEST_ID_HEADER = 'x-request-id';
@@ -20,7 +21,8 @@ export class LoggingModule {
           // nestjs-pino's default route pattern ('{/*splat}') matches nothing under
           // @nestjs/platform-fastify 12, which silently dropped every request log line.
           forRoutes: [{ path: '/{*splat}', method: RequestMethod.ALL }],
-          pinoHttp: {
+          pinoHttp: [
+            {
             level: config.LOG_LEVEL,
             transport: pretty ? { target: 'pino-pretty', options: { singleLine: true } } : undefined,
             genReqId: (req, res) => {
@@ -36,7 +38,11 @@ export class LoggingModule {
             redact: ['req.headers.authorization', 'req.headers["x-api-key"]'],
             autoLogging: { ignore: (req) => req.url === '/health/live' || req.url === '/health/ready' },
             customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
-          },
+            },
+            // JSON logs go through an asynchronous writer, which coalesces lines written while a
+            // write is in flight instead of blocking the request path. pino flushes it at exit.
+            pretty ? pino.destination(1) : pino.destination({ dest: 1, sync: false }),
+          ],
         }),
       ],
     };
