@@ -213,6 +213,7 @@ describe('dashboard in headless Chromium', () => {
     expect(await page.textContent('#key-error')).toContain('invalid API key');
     expect(await page.isVisible('#content')).toBe(false);
     expect(await page.evaluate(() => sessionStorage.length)).toBe(0); // a refused key is not kept
+    await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-key-form.png') });
 
     await page.fill('#key-input', READ_WRITE_KEY);
     await page.click('#key-form button[type=submit]');

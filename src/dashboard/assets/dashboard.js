@@ -153,6 +153,7 @@
     $('error-banner').hidden = true;
     $('key-panel').hidden = false;
     $('forget-key').hidden = true;
+    $('controls').hidden = true; // range and refresh mean nothing without data
     var error = $('key-error');
     error.textContent = message;
     error.hidden = !message;
@@ -191,6 +192,7 @@
   function render(data, runs) {
     $('key-panel').hidden = true;
     $('content').hidden = false;
+    $('controls').hidden = false;
     $('forget-key').hidden = !(authRequired && apiKey());
     renderKpis(data);
     renderCharts(data.daily);
