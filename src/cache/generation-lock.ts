@@ -43,8 +43,18 @@ export class GenerationLock implements OnModuleDestroy {
     const lockId = lockIdOf(cacheKey);
     let client: PoolClient | undefined;
     let outcome: LockOutcome = 'unavailable';
+    // While checked out, a pg client has no 'error' listener: the server ending this session
+    // while we generate (restart, pg_terminate_backend, network) would otherwise be an uncaught
+    // exception that takes the process down. Losing the session releases the lock; another
+    // replica may then generate the same exercise, which is the documented fallback.
+    let lost: Error | undefined;
+    const onLost = (error: Error) => {
+      lost = error;
+      this.logger.warn(`generation lock for ${cacheKey.slice(0, 12)} lost with its connection: ${error.message}`);
+    };
     try {
       client = await this.pool.connect();
+      client.on('error', onLost);
       const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS locked', [GENERATION_LOCK_SPACE, lockId]);
       if (rows[0].locked) {
         outcome = 'acquired';
@@ -58,6 +68,7 @@ export class GenerationLock implements OnModuleDestroy {
         }
       }
     } catch (error) {
+      client?.removeListener('error', onLost);
       client?.release(true);
       client = undefined;
       this.logger.warn(`generation lock for ${cacheKey.slice(0, 12)} unavailable, generating without it: ${(error as Error).message}`);
@@ -66,10 +77,11 @@ export class GenerationLock implements OnModuleDestroy {
       return await work(outcome);
     } finally {
       if (client) {
-        if (outcome !== 'unavailable') {
+        if (outcome !== 'unavailable' && !lost) {
           await client.query('SELECT pg_advisory_unlock($1, $2)', [GENERATION_LOCK_SPACE, lockId]).catch(() => undefined);
         }
-        client.release();
+        client.removeListener('error', onLost);
+        client.release(lost);
       }
     }
   }
