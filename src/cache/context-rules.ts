@@ -39,11 +39,16 @@ export function assertValidContext(context: ExerciseContext): void {
   }
 }
 
+/** Half of a UTF-16 surrogate pair without its other half: not text, and not storable as UTF-8. */
+const UNPAIRED_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
 export function isValidTopic(topic: unknown): boolean {
   if (typeof topic !== 'string') return false;
   const length = [...topic.trim()].length;
-  return length >= 1 && length <= MAX_TOPIC_LENGTH && !TOPIC_FORBIDDEN.test(topic);
+  return length >= 1 && length <= MAX_TOPIC_LENGTH && !TOPIC_FORBIDDEN.test(topic) && !UNPAIRED_SURROGATE.test(topic);
 }
+
+export const UNSTORABLE_EXERCISE_MESSAGE = 'exercise must not contain NUL characters (\\u0000), unpaired surrogates or non-finite numbers';
 
 export function assertValidExercise(exercise: unknown): asserts exercise is Record<string, unknown> {
   if (exercise === null || typeof exercise !== 'object' || Array.isArray(exercise)) {
@@ -52,6 +57,22 @@ export function assertValidExercise(exercise: unknown): asserts exercise is Reco
   if (depthOf(exercise) > MAX_EXERCISE_DEPTH) {
     throw new InvalidCacheRequestError(`exercise must not be nested deeper than ${MAX_EXERCISE_DEPTH} levels`);
   }
+  if (!isStorableJson(exercise)) throw new InvalidCacheRequestError(UNSTORABLE_EXERCISE_MESSAGE);
+}
+
+/**
+ * Whether PostgreSQL's jsonb can hold the value as sent: it rejects the NUL character and unpaired
+ * surrogates (the insert would fail with a 500), and JSON has no Infinity or NaN (they would be
+ * stored as null). Walks keys and values; callers check the depth first.
+ */
+export function isStorableJson(value: unknown): boolean {
+  if (typeof value === 'string') return !value.includes('\u0000') && !UNPAIRED_SURROGATE.test(value);
+  if (typeof value === 'number') return Number.isFinite(value);
+  if (value === null || typeof value !== 'object') return true;
+  for (const [key, child] of Object.entries(value as object)) {
+    if (!isStorableJson(key) || !isStorableJson(child)) return false;
+  }
+  return true;
 }
 
 export function depthOf(value: unknown, limit = MAX_EXERCISE_DEPTH + 1): number {

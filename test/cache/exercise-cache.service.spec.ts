@@ -139,6 +139,11 @@ describe(ExerciseCacheService.name, () => {
       await expect(cache.set(contextFor('bad_input'), {}, { generationCost: -1 })).rejects.toMatchObject({
         response: { message: ['generationCost must be a number from 0 to 9999'] },
       });
+      for (const unstorable of [{ q: 'a\u0000b' }, { 'key\u0000': 1 }, { q: '\ud800' }, { score: Number.NaN }, { n: Infinity }]) {
+        await expect(cache.set(contextFor('bad_input'), unstorable)).rejects.toMatchObject({
+          response: { message: ['exercise must not contain NUL characters (\\u0000), unpaired surrogates or non-finite numbers'] },
+        });
+      }
       await expect(cache.getByKey('not-a-key')).rejects.toMatchObject({ response: { message: ['key must be 64 lowercase hex characters'] } });
       expect(await rowsOf(db.pool, 'exercise_type = $1', ['bad_input'])).toHaveLength(0);
     });
@@ -212,6 +217,9 @@ describe(ExerciseCacheService.name, () => {
     it('rejects a generator result that is not a JSON object and caches nothing', async () => {
       const context = contextFor('bad_generation');
       await expect(cache.getOrGenerate(context, async () => 'text' as never)).rejects.toMatchObject({ response: { message: ['exercise must be a JSON object'] } });
+      await expect(cache.getOrGenerate(context, async () => ({ text: 'model output\u0000' }))).rejects.toMatchObject({
+        response: { message: ['exercise must not contain NUL characters (\\u0000), unpaired surrogates or non-finite numbers'] },
+      });
       expect(await rowsOf(db.pool, 'exercise_type = $1', [context.type])).toHaveLength(0);
     });
   });

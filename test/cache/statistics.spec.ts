@@ -1,4 +1,5 @@
 import { cacheKeyFor } from '../../src/cache/cache-key';
+import { ExerciseCacheRepository } from '../../src/cache/exercise-cache.repository';
 import { ExerciseCacheService } from '../../src/cache/exercise-cache.service';
 import { UsageBuffer } from '../../src/cache/usage-buffer';
 import { TestApp, startTestApp } from '../support/test-app';
@@ -149,6 +150,7 @@ describe(`${ExerciseCacheService.name} statistics`, () => {
         const type = 'batched';
         const contexts = [0, 1, 2].map((i) => ({ type, difficulty: 1, topics: [`b${i}`] }));
         for (const context of contexts) await cache.set(context, { context: context.topics[0] });
+        const writes = jest.spyOn(t.app.get(ExerciseCacheRepository), 'writeUsage');
         const expectedUses = [0, 0, 0];
         let misses = 0;
         const lookups: Promise<unknown>[] = [];
@@ -163,9 +165,8 @@ describe(`${ExerciseCacheService.name} statistics`, () => {
           if (lookups.length === 50) await Promise.all(lookups.splice(0));
         }
         await Promise.all(lookups);
-        // Far more events than fit in one batch: most were written by size-triggered flushes.
-        const written = await outcomesOf(db.pool, type);
-        expect(written.hits + written.misses).toBeGreaterThanOrEqual(600 - 7);
+        // Size-triggered flushes ran while lookups kept arriving (how many depends on timing).
+        expect(writes.mock.calls.length).toBeGreaterThanOrEqual(3);
 
         const stats = (await cache.statsByType()).find((row) => row.exerciseType === type);
         expect(stats).toMatchObject({ hits: 480, misses: 120, totalLookups: 600, cacheHitRate: 80 });

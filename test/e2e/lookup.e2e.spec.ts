@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { cacheKeyFor } from '../../src/cache/cache-key';
 import { E2e, startE2e, storeBody } from './e2e-kit';
 
@@ -86,6 +87,23 @@ describe('GET /exercise-cache (lookup)', () => {
     ])('rejects %s with 400 naming the parameter', async (_, query, messages) => {
       const res = await e.http().get(`/exercise-cache?${query}`).expect(400);
       expect(res.body).toEqual({ statusCode: 400, error: 'Bad Request', message: messages });
+    });
+  });
+
+  describe('any query', () => {
+    it('answers 200, 400 or 404, never a 5xx', async () => {
+      const value = fc.oneof(fc.string({ unit: 'binary', maxLength: 70 }), fc.integer().map(String), fc.constantFrom('', '1', '3', '20', 'a'.repeat(64)));
+      const query = fc.dictionary(fc.constantFrom('type', 'difficulty', 'topics', 'variants', 'exclude', 'minOverlap', 'limit', 'other'), fc.array(value, { minLength: 1, maxLength: 3 }));
+      const path = fc.constantFrom('/exercise-cache', '/exercise-cache/near', '/exercise-cache/popular', '/exercise-cache/lru', '/exercise-cache/metrics/daily');
+      await fc.assert(
+        fc.asyncProperty(path, query, async (route, params) => {
+          const search = new URLSearchParams();
+          for (const [name, values] of Object.entries(params)) for (const v of values) search.append(name, v);
+          const res = await e.http().get(`${route}?${search.toString()}`);
+          expect([200, 400, 404]).toContain(res.status);
+        }),
+        { numRuns: 40 },
+      );
     });
   });
 

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { cacheKeyFor } from '../../src/cache/cache-key';
 import { rowsOf } from '../cache/cache-test-kit';
 import { E2e, startE2e, storeBody } from './e2e-kit';
@@ -153,6 +154,61 @@ describe('POST /exercise-cache (store)', () => {
       const res = await e.http().post('/exercise-cache').set('Content-Type', type).send(payload).expect(415);
       expect(res.body.statusCode).toBe(415);
       expect(res.body.message).toContain(`unsupported Content-Type ${type}`);
+    });
+
+    it.each([
+      ['a NUL character in a value', '{"q":"a\\u0000b"}'],
+      ['a NUL character in a key', '{"a\\u0000":1}'],
+      ['an unpaired surrogate', '{"q":"\\ud800"}'],
+      ['a number too large for JSON', '{"q":1e400}'],
+    ])('rejects an exercise with %s (PostgreSQL cannot store it) with 400', async (_, exercise) => {
+      const res = await e.http().post('/exercise-cache').set('Content-Type', 'application/json')
+        .send(`{"context":{"type":"store_unstorable","difficulty":1,"topics":[]},"exercise":${exercise}}`)
+        .expect(400);
+      expect(res.body.message).toEqual(['exercise must not contain NUL characters (\\u0000), unpaired surrogates or non-finite numbers']);
+      expect(await rowsOf(e.db.pool, 'exercise_type = $1', ['store_unstorable'])).toEqual([]);
+    });
+
+    it('rejects a topic with an unpaired surrogate with 400', async () => {
+      const res = await e.http().post('/exercise-cache').set('Content-Type', 'application/json')
+        .send('{"context":{"type":"store_unstorable","difficulty":1,"topics":["\\udc00x"]},"exercise":{}}')
+        .expect(400);
+      expect(res.body.message).toEqual([TOPIC_MESSAGE]);
+    });
+
+    it('answers any JSON body with 201 or 400, never a 5xx, and serves back exactly what it stored', async () => {
+      const text = fc.string({ unit: 'binary', maxLength: 12 });
+      const json = fc.jsonValue({ maxDepth: 3 });
+      const context = fc.oneof(
+        { weight: 4, arbitrary: fc.record({ type: fc.constantFrom('fuzz', 'fuzz_b'), difficulty: fc.integer({ min: 1, max: 5 }), topics: fc.array(text, { maxLength: 3 }) }) },
+        { weight: 1, arbitrary: fc.record({ type: fc.constantFrom('fuzz', 'Bad'), difficulty: fc.oneof(fc.integer({ min: 0, max: 6 }), json), topics: fc.array(text, { maxLength: 3 }) }) },
+        { weight: 1, arbitrary: json },
+      );
+      const exercise = fc.oneof({ weight: 4, arbitrary: fc.dictionary(text, fc.oneof(json, text), { maxKeys: 4 }) }, { weight: 1, arbitrary: json });
+      const body = fc.oneof(
+        { weight: 3, arbitrary: fc.record({ context, exercise }) },
+        {
+          weight: 1,
+          arbitrary: fc.record(
+            { context, exercise, ttlSeconds: fc.oneof(fc.integer({ min: -1, max: 3_000_000 }), json), variants: fc.integer({ min: 0, max: 21 }), extra: json },
+            { requiredKeys: ['context', 'exercise'] },
+          ),
+        },
+      );
+      let stored = 0;
+      await fc.assert(
+        fc.asyncProperty(body, async (sent) => {
+          const res = await e.http().post('/exercise-cache').set('Content-Type', 'application/json').send(JSON.stringify(sent));
+          expect([201, 400]).toContain(res.status);
+          if (res.status === 201) {
+            stored += 1;
+            const served = await e.http().get(`/exercise-cache/${res.body.key}`).expect(200);
+            expect(served.body.exercise).toEqual(JSON.parse(JSON.stringify(sent.exercise)));
+          }
+        }),
+        { numRuns: 60 },
+      );
+      expect(stored).toBeGreaterThan(5); // the round trip was checked, not only the rejections
     });
 
     it('never stores anything for a rejected request', async () => {

@@ -1,14 +1,18 @@
-import { ValidatorConstraint, ValidatorConstraintInterface } from 'class-validator';
-import { MAX_EXERCISE_DEPTH, depthOf } from '../context-rules';
+import { ValidationArguments, ValidatorConstraint, ValidatorConstraintInterface } from 'class-validator';
+import { MAX_EXERCISE_DEPTH, UNSTORABLE_EXERCISE_MESSAGE, depthOf, isStorableJson } from '../context-rules';
 
-/** A JSON object (not an array, string or null) nested at most MAX_EXERCISE_DEPTH levels. */
+const isShapedRight = (value: unknown) =>
+  value !== null && typeof value === 'object' && !Array.isArray(value) && depthOf(value) <= MAX_EXERCISE_DEPTH;
+
+/** A JSON object (not an array, string or null) nested at most MAX_EXERCISE_DEPTH levels, storable as jsonb. */
 @ValidatorConstraint({ name: 'isJsonObject' })
 export class IsJsonObject implements ValidatorConstraintInterface {
   validate(value: unknown): boolean {
-    return value !== null && typeof value === 'object' && !Array.isArray(value) && depthOf(value) <= MAX_EXERCISE_DEPTH;
+    return isShapedRight(value) && isStorableJson(value);
   }
 
-  defaultMessage(): string {
+  defaultMessage(args?: ValidationArguments): string {
+    if (args && isShapedRight(args.value)) return UNSTORABLE_EXERCISE_MESSAGE;
     return `exercise must be a JSON object nested at most ${MAX_EXERCISE_DEPTH} levels deep`;
   }
 }
