@@ -86,7 +86,7 @@ export class ExerciseCacheService {
     return entry;
   }
 
-  /** The live entry with this key, or null; counts as a hit or a miss of its type. */
+  /** The live entry with this key, or null; a hit counts for its type (a miss has no known type, so it is not counted). */
   async getByKey(key: string): Promise<CachedEntry | null> {
     if (!CACHE_KEY_PATTERN.test(key)) throw new InvalidCacheRequestError('key must be 64 lowercase hex characters');
     const entry = await this.findLiveByKey(key);
@@ -140,8 +140,10 @@ export class ExerciseCacheService {
         return entry.exercise;
       }
       if (options.acceptNearMiss) {
-        const [near] = await this.findByTopics(context, { minOverlap: options.acceptNearMiss.minOverlap, limit: 1 });
-        if (near && !exclude.has(near.key)) {
+        // Enough candidates that one is left when the learner has seen (excluded) the best ones.
+        const candidates = await this.findByTopics(context, { minOverlap: options.acceptNearMiss.minOverlap, limit: Math.min(100, exclude.size + 1) });
+        const near = candidates.find((entry) => !exclude.has(entry.key));
+        if (near) {
           this.usage.recordHit(near, 'near_hit');
           return near.exercise;
         }

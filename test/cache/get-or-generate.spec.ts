@@ -153,6 +153,21 @@ describe(`${ExerciseCacheService.name}.getOrGenerate`, () => {
       expect(await cache.stats()).toMatchObject({ totalHits: 0, nearHits: 0, totalMisses: 1 });
     });
 
+    it('serves a near miss the learner has not seen when the best candidates are excluded', async () => {
+      const type = 'near_excluded';
+      const seen = await cache.set({ type, difficulty: 2, topics: ['a', 'b'] }, { seen: true });
+      await cache.set({ type, difficulty: 2, topics: ['a', 'b', 'c'] }, { unseen: true });
+      await db.pool.query('UPDATE exercise_cache SET usage_count = 50 WHERE cache_key = $1', [seen.key]); // ranked first
+      const generate = fakeGenerator('near-excluded');
+      const served = await cache.getOrGenerate({ type, difficulty: 2, topics: ['a', 'b'] }, generate, {
+        exclude: [seen.key],
+        acceptNearMiss: { minOverlap: 2 },
+      });
+      expect(served).toEqual({ unseen: true });
+      expect(generate).not.toHaveBeenCalled();
+      expect(await cache.stats()).toMatchObject({ totalHits: 0, nearHits: 1, totalMisses: 0 });
+    });
+
     it('prefers the exact entry over a near miss (an exact hit)', async () => {
       const type = 'near_exact';
       await cache.set({ type, difficulty: 2, topics: ['a', 'b', 'c'] }, { near: 'abc' });
