@@ -33,7 +33,11 @@ export async function createApp(config: AppConfig, database: DatabaseHandle): Pr
   acceptJsonBodiesOnly(app, config.BODY_LIMIT_BYTES);
   await app.register(helmet, { contentSecurityPolicy: false });
   if (config.CORS_ORIGINS) {
-    app.enableCors({ origin: config.CORS_ORIGINS.split(',').map((o) => o.trim()) });
+    app.enableCors({
+      origin: config.CORS_ORIGINS.split(',').map((o) => o.trim()),
+      // Browsers hide response headers from scripts unless listed: hit/miss, rate limits, request id.
+      exposedHeaders: ['X-Cache', 'Retry-After', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset', 'X-Request-Id'],
+    });
   }
   app.useGlobalPipes(
     new ValidationPipe({
