@@ -203,3 +203,13 @@ describe('logs', () => {
     }
   });
 });
+
+describe('production without API_KEYS', () => {
+  it('refuses to start, with one line saying what to set', async () => {
+    const server = await startServerProcess({ NODE_ENV: 'production', DATABASE_URL: 'postgresql://postgres@127.0.0.1:1/never' }, { waitForListen: false });
+    const exit = await server.exited;
+    expect(exit.code).toBe(1);
+    const lines = server.output().trim().split('\n');
+    expect(lines).toEqual([expect.stringContaining('API_KEYS is required when NODE_ENV=production')]);
+  });
+});
