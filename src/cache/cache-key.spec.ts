@@ -96,7 +96,7 @@ describe('cache key', () => {
     });
 
     it('keeps contexts apart that a "_" or "," joined encoding would merge', () => {
-      // Segments regrouped into topics (and into the type) in two ways: joined with "_" (the
+      // Segments regrouped into topics in two ways: joined with "_" (the
       // original encoding) or "," they read the same, as contexts they differ.
       const segment = fc.array(fc.constantFrom('a', 'b', '_', ',', '"', 'é', '日'), { minLength: 1, maxLength: 4 }).map((c) => c.join(''));
       const regrouped = fc
