@@ -1,13 +1,13 @@
 import type { Server } from 'node:http';
 import helmet from '@fastify/helmet';
-import { ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
-import { validationExceptionFactory } from './common/validation-exception.factory';
+import { FastValidationPipe } from './common/fast-validation.pipe';
+import { VALIDATION_OPTIONS } from './common/validation-options';
 import { AppConfig } from './config/app-config';
 import type { DatabaseHandle } from './database/database-handle';
 import { acceptJsonBodiesOnly } from './security/json-body';
@@ -40,12 +40,7 @@ export async function createApp(config: AppConfig, database: DatabaseHandle): Pr
     });
   }
   app.useGlobalPipes(
-    new ValidationPipe({
-      whitelist: true,
-      forbidNonWhitelisted: true,
-      transform: true,
-      exceptionFactory: validationExceptionFactory,
-    }),
+    new FastValidationPipe(VALIDATION_OPTIONS),
   );
   app.useGlobalFilters(new AllExceptionsFilter(app.get(Logger)));
   const document = SwaggerModule.createDocument(

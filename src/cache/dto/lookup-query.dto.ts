@@ -3,6 +3,7 @@ import { ArrayMaxSize, IsArray, IsInt, IsOptional, IsString, Matches, Max, Min, 
 import { CACHE_KEY_PATTERN } from '../cache-key';
 import { MAX_DIFFICULTY, MAX_EXCLUDED_KEYS, MAX_TOPICS, MAX_VARIANTS, MIN_DIFFICULTY, TYPE_PATTERN } from '../context-rules';
 import { IsTopic } from './is-topic.validator';
+import { fastParseLookupQuery } from './lookup-query.fast-parse';
 import { ToInt, ToList } from './query-transforms';
 
 /** GET /exercise-cache?type=&difficulty=&topics=a,b[&variants=&exclude=] */
@@ -42,6 +43,11 @@ export class LookupQueryDto {
   @ArrayMaxSize(MAX_EXCLUDED_KEYS, { message: `exclude must hold at most ${MAX_EXCLUDED_KEYS} keys` })
   @Matches(CACHE_KEY_PATTERN, { each: true, message: 'exclude must hold cache keys of 64 lowercase hex characters' })
   exclude?: string[];
+
+  /** See FastValidationPipe: accepts only input that the decorators above accept too. */
+  static fastParse(value: unknown): LookupQueryDto | undefined {
+    return fastParseLookupQuery(value);
+  }
 }
 
 /** GET /exercise-cache/near?type=&difficulty=&topics=&minOverlap=&limit= */
