@@ -1,5 +1,4 @@
 import type { Server } from 'node:http';
-import helmet from '@fastify/helmet';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -11,6 +10,7 @@ import { VALIDATION_OPTIONS } from './common/validation-options';
 import { AppConfig } from './config/app-config';
 import type { DatabaseHandle } from './database/database-handle';
 import { acceptJsonBodiesOnly } from './security/json-body';
+import { addSecurityHeaders } from './security/security-headers';
 
 /**
  * Builds the application exactly as it runs in production; main.ts, the CLI and the e2e tests
@@ -31,7 +31,7 @@ export async function createApp(config: AppConfig, database: DatabaseHandle): Pr
   drainKeepAliveGently(app.getHttpServer());
   app.useLogger(app.get(Logger));
   acceptJsonBodiesOnly(app, config.BODY_LIMIT_BYTES);
-  await app.register(helmet, { contentSecurityPolicy: false });
+  addSecurityHeaders(app);
   if (config.CORS_ORIGINS) {
     app.enableCors({
       origin: config.CORS_ORIGINS.split(',').map((o) => o.trim()),
