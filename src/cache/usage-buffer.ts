@@ -18,6 +18,9 @@ export class UsageBuffer implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(UsageBuffer.name);
   private batch: UsageBatch = emptyBatch();
   private events = 0;
+  private day = '';
+  private dayStartsAt = 0;
+  private dayEndsAt = 0;
   private timer?: NodeJS.Timeout;
   private flushing?: Promise<void>;
   private inDoubt?: { xid: string; batch: UsageBatch; events: number };
@@ -73,6 +76,17 @@ export class UsageBuffer implements OnModuleInit, OnModuleDestroy {
     this.counted();
   }
 
+  /** The UTC day (YYYY-MM-DD) of `now`, formatted once per day rather than once per lookup. */
+  private utcDay(now: Date): string {
+    const time = now.getTime();
+    if (time < this.dayStartsAt || time >= this.dayEndsAt) {
+      this.dayStartsAt = time - (time % 86_400_000);
+      this.dayEndsAt = this.dayStartsAt + 86_400_000;
+      this.day = new Date(this.dayStartsAt).toISOString().slice(0, 10);
+    }
+    return this.day;
+  }
+
   /**
    * Writes everything buffered so far; concurrent callers share one write, and its failure: a
    * caller that joins a write the database just failed gets that error at once instead of waiting
@@ -125,7 +139,7 @@ export class UsageBuffer implements OnModuleInit, OnModuleDestroy {
   }
 
   private outcomeFor(now: Date, exerciseType: string, difficulty: number) {
-    const day = now.toISOString().slice(0, 10);
+    const day = this.utcDay(now);
     const id = `${day}|${exerciseType}|${difficulty}`;
     let counts = this.batch.outcomes.get(id);
     if (!counts) {

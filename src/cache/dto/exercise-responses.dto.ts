@@ -17,16 +17,24 @@ export class CachedExerciseResponse {
   @ApiProperty({ description: 'How often the entry has been served (writes are batched, so recent hits may not show yet)' })
   usageCount!: number;
 
+  /** Entries are immutable snapshots, so an L1 hit reuses the response built for it last time. */
   static from(entry: CachedEntry): CachedExerciseResponse {
-    return {
-      key: entry.key,
-      exercise: entry.exercise,
-      createdAt: entry.createdAt.toISOString(),
-      expiresAt: entry.expiresAt.toISOString(),
-      usageCount: entry.usageCount,
-    };
+    let response = responses.get(entry);
+    if (!response) {
+      response = {
+        key: entry.key,
+        exercise: entry.exercise,
+        createdAt: entry.createdAt.toISOString(),
+        expiresAt: entry.expiresAt.toISOString(),
+        usageCount: entry.usageCount,
+      };
+      responses.set(entry, response);
+    }
+    return response;
   }
 }
+
+const responses = new WeakMap<CachedEntry, CachedExerciseResponse>();
 
 export class CacheMissResponse {
   @ApiProperty({ description: 'Always 404', example: 404 })
