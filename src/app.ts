@@ -51,6 +51,9 @@ export async function createApp(config: AppConfig, database: DatabaseHandle): Pr
       .setVersion('0.1.0')
       .addBearerAuth()
       .addApiKey({ type: 'apiKey', name: 'X-API-Key', in: 'header' }, 'api-key')
+      // Either credential on every operation, so "Try it out" sends the key entered under Authorize.
+      .addSecurityRequirements('bearer')
+      .addSecurityRequirements('api-key')
       .build(),
   );
   SwaggerModule.setup('docs', app, document);

@@ -213,3 +213,22 @@ describe('production without API_KEYS', () => {
     expect(lines).toEqual([expect.stringContaining('API_KEYS is required when NODE_ENV=production')]);
   });
 });
+
+describe('API documentation', () => {
+  let db: TestDatabase;
+  let t: TestApp;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    t = await startTestApp(db.url, SECURED);
+  });
+  afterAll(async () => {
+    await t?.close();
+    await db?.drop();
+  });
+
+  it('declares Bearer or X-API-Key on every operation, so Swagger UI sends the key', async () => {
+    const doc = (await inject(t, { method: 'GET', url: '/docs-json' })).json();
+    expect(doc.components.securitySchemes).toMatchObject({ bearer: { type: 'http', scheme: 'bearer' }, 'api-key': { type: 'apiKey', name: 'X-API-Key', in: 'header' } });
+    expect(doc.security).toEqual([{ bearer: [] }, { 'api-key': [] }]);
+  });
+});
