@@ -21,7 +21,7 @@ export function cliConfig(env: NodeJS.ProcessEnv): AppConfig {
     CLEANUP_ENABLED: 'false',
     EVICT_ENABLED: 'false',
     REFRESH_ENABLED: 'false',
-  });
+  }, { serving: false });
 }
 
 /** Service logs for --verbose: on stderr, so that stdout stays the command's output. */

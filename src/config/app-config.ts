@@ -156,7 +156,7 @@ export class AppConfig {
 export class ConfigValidationError extends Error {}
 
 /** Builds the typed configuration or throws one line naming the variable and what is wrong. */
-export function validateConfig(env: Record<string, unknown>): AppConfig {
+export function validateConfig(env: Record<string, unknown>, options: { serving: boolean } = { serving: true }): AppConfig {
   const known = Object.keys(new AppConfig());
   const relevant: Record<string, unknown> = {};
   for (const name of [...known, 'DATABASE_URL', 'API_KEYS', 'METRICS_TOKEN', 'CORS_ORIGINS', 'LOG_PRETTY']) {
@@ -175,7 +175,8 @@ export function validateConfig(env: Record<string, unknown>): AppConfig {
       : JSON.stringify(first.value);
     throw new ConfigValidationError(`Invalid configuration: ${first.property}=${shown}: ${reason}`);
   }
-  if (config.NODE_ENV === 'production' && !config.API_KEYS) {
+  // Only a process that serves HTTP needs keys; migrate, rollback and the CLI have no HTTP side.
+  if (options.serving && config.NODE_ENV === 'production' && !config.API_KEYS) {
     throw new ConfigValidationError(
       'Invalid configuration: API_KEYS is required when NODE_ENV=production (comma-separated keys; add ":ro" for read-only)',
     );

@@ -5,7 +5,7 @@ import { rollback } from './rollback';
 
 // `npm run db:rollback`: removes every object of the cache (the guide's Rollback section).
 runCommand(async (log) => {
-  const config = validateConfig(process.env);
+  const config = validateConfig(process.env, { serving: false });
   const database = await openDatabase(config, log, { migrate: false });
   try {
     await rollback(database.url, log);
