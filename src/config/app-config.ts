@@ -43,7 +43,8 @@ export class AppConfig {
   @IsOptional() @IsPostgresUrl()
   DATABASE_URL?: string;
 
-  @Transform(toInt) @IsInt() @Min(1) @Max(200)
+  /** At least 2: a maintenance job holds one connection for its advisory lock and queries on another. */
+  @Transform(toInt) @IsInt() @Min(2) @Max(200)
   DATABASE_POOL_SIZE = 10;
 
   @Transform(toInt) @IsInt() @Min(100) @Max(600000)
