@@ -6,7 +6,11 @@ import type { Pool } from 'pg';
 export interface CpuUsage {
   wallMs: number;
   serverMs: number;
-  /** Backends connected to the bench database (found through pg_stat_activity, read from /proc). */
+  /**
+   * Backends connected to the bench database (found through pg_stat_activity, read from /proc),
+   * plus the server's own background processes (WAL writer, checkpointer...) when the cluster
+   * is the bench's own embedded one.
+   */
   postgresMs: number;
   /** This process: autocannon generating the load. */
   loadGeneratorMs: number;
@@ -62,10 +66,17 @@ interface Snapshot {
  * where those are missing the figures come out as 0 or NaN.
  */
 export class CpuAccounting {
-  constructor(private readonly pool: Pool) {}
+  constructor(
+    private readonly pool: Pool,
+    private readonly ownCluster: boolean,
+  ) {}
 
   private async backendPids(): Promise<number[]> {
-    const { rows } = await this.pool.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()');
+    const { rows } = await this.pool.query<{ pid: number }>(
+      `SELECT pid FROM pg_stat_activity
+       WHERE (datname = current_database() OR ($1 AND datname IS NULL)) AND pid <> pg_backend_pid()`,
+      [this.ownCluster],
+    );
     return rows.map((r) => r.pid);
   }
 

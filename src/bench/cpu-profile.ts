@@ -36,6 +36,8 @@ export interface ProfileSummary {
   topSelf: ProfileRow[];
   topTotal: ProfileRow[];
   selfByPackage: ProfileRow[];
+  /** Samples with the package anywhere on the stack: what a layer (validation, logging...) costs in all. */
+  totalByPackage: ProfileRow[];
 }
 
 /**
@@ -66,6 +68,7 @@ export async function summariseProfile(file: string, fromUs: number, toUs: numbe
   const self = new Map<string, number>();
   const total = new Map<string, number>();
   const packages = new Map<string, number>();
+  const packagesTotal = new Map<string, number>();
   const counts = new Map<string, number>();
   const bump = (map: Map<string, number>, key: string, by: number) => map.set(key, (map.get(key) ?? 0) + by);
   let busy = 0;
@@ -84,9 +87,18 @@ export async function summariseProfile(file: string, fromUs: number, toUs: numbe
     bump(packages, pkg, us);
     bump(counts, `package\u0001${pkg}`, 1);
     const seen = new Set<string>();
+    const seenPackages = new Set<string>();
     for (let id: number | undefined = node; id !== undefined; id = parent.get(id)) {
-      const key = keyOf(byId.get(id)!);
-      if (seen.has(key) || key.startsWith('(root)')) continue;
+      const frame = byId.get(id)!;
+      const key = keyOf(frame);
+      if (key.startsWith('(root)')) continue;
+      const framePackage = packageOf(frame.callFrame.url, frame.callFrame.functionName);
+      if (!seenPackages.has(framePackage)) {
+        seenPackages.add(framePackage);
+        bump(packagesTotal, framePackage, us);
+        bump(counts, `packageTotal\u0001${framePackage}`, 1);
+      }
+      if (seen.has(key)) continue;
       seen.add(key);
       bump(total, key, us);
       bump(counts, `total\u0001${key}`, 1);
@@ -110,6 +122,7 @@ export async function summariseProfile(file: string, fromUs: number, toUs: numbe
     topSelf: rows('self', self, top),
     topTotal: rows('total', total, top),
     selfByPackage: rows('package', packages, 15, false),
+    totalByPackage: rows('packageTotal', packagesTotal, 20, false),
   };
 }
 
@@ -135,5 +148,5 @@ function packageOf(url: string, functionName: string): string {
   const packages = [...file.matchAll(/\/node_modules\/((?:@[^/]+\/)?[^/]+)/g)];
   if (packages.length > 0) return packages[packages.length - 1][1];
   const dist = /\/dist\/(.*)$/.exec(file);
-  return dist ? `service: dist/${dist[1].split('/')[0]}` : file;
+  return dist ? `service: dist/${dist[1].split('/')[0].replace(/\.js$/, '')}` : file;
 }

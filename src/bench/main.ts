@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { execFileSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -34,6 +35,7 @@ async function main(): Promise<void> {
   if (!existsSync(path.join(DIST, 'main.js'))) throw new Error(`${path.join(DIST, 'main.js')} is missing: run npm run build first`);
 
   const startedAt = new Date();
+  const code = codeUnderTest();
   const notes: string[] = [];
   const servers = new Map<ServerId, ServerProcess>();
   let database: BenchDatabase | undefined;
@@ -109,7 +111,7 @@ async function main(): Promise<void> {
       },
     };
     const runs: LoadRun[] = [];
-    const accounting = new CpuAccounting(pool);
+    const accounting = new CpuAccounting(pool, !process.env.DATABASE_URL);
     const topConnections = Math.max(...options.connections);
     for (const scenario of ['GET hit', 'GET miss', 'POST'] as const) {
       const ids = [...servers.keys()].filter((id) => scenario !== 'POST' || id.startsWith('service'));
@@ -208,6 +210,7 @@ async function main(): Promise<void> {
         profile: options.profile,
       },
       machine: machineInfo(database.serverVersion, database.source, startedAt),
+      code,
       setup: {
         seedMs: Math.round(seedMs),
         service: 'node dist/main.js: NODE_ENV=production, API_KEYS set (Authorization: Bearer sent), LOG_LEVEL=info to a file, helmet, validation, metrics as shipped',
@@ -232,6 +235,9 @@ async function main(): Promise<void> {
       notes,
     };
     results.targets = evaluateTargets(runs, inProcess, maintenance);
+    if (codeUnderTest().distBuiltAt !== code.distBuiltAt) {
+      notes.push('dist/ was rebuilt while the bench ran (someone ran npm run build): later phases measured different code than earlier ones');
+    }
     await writeFile(path.join(resultsDir, 'latest.json'), JSON.stringify(results, null, 2));
     await writeFile(path.join(resultsDir, `run-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`), JSON.stringify(results, null, 2));
     await writeFile(path.join(resultsDir, 'latest.md'), render(results, true));
@@ -258,6 +264,23 @@ async function sanityCheck(id: ServerId, server: ServerProcess, hit: ReturnType<
 
 function logSummary(file: string): { file: string; bytes: number } {
   return { file: path.relative(process.cwd(), file), bytes: existsSync(file) ? statSync(file).size : 0 };
+}
+
+/** Which code was measured: the commit, how much of src/ differs from it, when dist/ was built. */
+function codeUnderTest(): { commit: string; uncommittedSrcFiles: number; distBuiltAt: string } {
+  const git = (...args: string[]) => {
+    try {
+      return execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    } catch {
+      return '';
+    }
+  };
+  return {
+    commit: git('rev-parse', '--short', 'HEAD') || 'unknown',
+    uncommittedSrcFiles: git('status', '--porcelain', '--', 'src').split('\n').filter(Boolean).length,
+    // tsc (incremental) rewrites .tsbuildinfo on every build that changed anything.
+    distBuiltAt: statSync(existsSync(path.join(DIST, '.tsbuildinfo')) ? path.join(DIST, '.tsbuildinfo') : path.join(DIST, 'main.js')).mtime.toISOString(),
+  };
 }
 
 function machineInfo(pgVersion: string, pgSource: string, startedAt: Date): Record<string, unknown> {

@@ -35,6 +35,7 @@ export interface BenchResults {
   timestamp: string;
   parameters: Record<string, unknown>;
   machine: Record<string, unknown>;
+  code: { commit: string; uncommittedSrcFiles: number; distBuiltAt: string };
   setup: Record<string, unknown>;
   load: LoadRun[];
   ratios: Record<string, unknown>[];
@@ -134,12 +135,13 @@ export function render(results: BenchResults, markdown: boolean): string {
   out.push(markdown ? `# npm run bench: ${results.timestamp}` : `npm run bench: ${results.timestamp}`);
   out.push(markdown ? '' : '');
   out.push(`Machine: ${JSON.stringify(results.machine)}`);
+  out.push(`Code: ${JSON.stringify(results.code)}`);
   out.push(`Parameters: ${JSON.stringify(results.parameters)}`);
   out.push(`Setup: ${JSON.stringify(results.setup)}`);
 
   out.push(h('HTTP load (autocannon; latency is client-side, ms)'));
   out.push(
-    'srv us/req: CPU of the server process per response; pg us/req: CPU of the PostgreSQL backends of the bench database per response; ' +
+    'srv us/req: CPU of the server process per response; pg us/req: CPU of the PostgreSQL backends of the bench database (and, on the embedded cluster, its WAL writer, checkpointer...) per response; ' +
       'others CPU: share of all cores used by processes outside the bench during the run (the noise).' + (markdown ? '\n' : ''),
   );
   out.push(
@@ -241,7 +243,10 @@ export function render(results: BenchResults, markdown: boolean): string {
     out.push('Top total (inclusive) time:');
     out.push(table(['function', 'ms', '% busy', 'samples', 'location'], rows(p.topTotal), markdown));
     out.push('Self time by package:');
-    out.push(table(['package', 'ms', '% busy', 'samples'], p.selfByPackage.map((r) => [r.function, r.ms.toFixed(1), r.percent.toFixed(1), r.samples]), markdown));
+    const byPackage = (list: typeof p.topSelf) => list.map((r) => [r.function, r.ms.toFixed(1), r.percent.toFixed(1), r.samples]);
+    out.push(table(['package', 'ms', '% busy', 'samples'], byPackage(p.selfByPackage), markdown));
+    out.push('Total (inclusive) time by package: everything that ran under a frame of the package:');
+    out.push(table(['package', 'ms', '% busy', 'samples'], byPackage(p.totalByPackage), markdown));
   }
 
   out.push(h('Targets (issue 6)'));
