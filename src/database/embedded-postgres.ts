@@ -1,6 +1,6 @@
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createWriteStream, existsSync } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { chmod, chown, cp, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
@@ -238,6 +238,16 @@ function isAlive(pid: number): boolean {
   }
 }
 
+/** The kernel's start time of a process (Linux), which tells a reused pid from the original. */
+function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
 /** One process per data folder: a second start fails with a clear message instead of sharing it. */
 async function takeLock(lockFile: string, dataDir: string): Promise<void> {
   if (locksHeldHere.has(lockFile)) {
@@ -249,15 +259,18 @@ async function takeLock(lockFile: string, dataDir: string): Promise<void> {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const handle = await open(lockFile, 'wx');
-      await handle.writeFile(String(process.pid));
+      await handle.writeFile(`${process.pid} ${processStartTime(process.pid) ?? ''}`.trim());
       await handle.close();
       locksHeldHere.add(lockFile);
       return;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const owner = Number(await readFile(lockFile, 'utf8').catch(() => ''));
-      // Our own pid without an entry in locksHeldHere: left by an earlier process that had our pid.
-      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) {
+      const [ownerText, startedText] = (await readFile(lockFile, 'utf8').catch(() => '')).split(' ');
+      const owner = Number(ownerText);
+      // Our own pid without an entry in locksHeldHere, or a live pid whose start time differs
+      // (pids are reused, e.g. after a container restart): left by a process that is gone.
+      const sameProcess = startedText === undefined || processStartTime(owner) === startedText;
+      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner) && sameProcess) {
         throw new EmbeddedPostgresError(
           `the embedded PostgreSQL in ${dataDir} is already used by another exercise-cache process (pid ${owner}); ` +
             'stop that process first, or set DATABASE_URL to use another database',

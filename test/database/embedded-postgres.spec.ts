@@ -101,9 +101,22 @@ describe(EmbeddedPostgres.name, () => {
       await gone;
       const pg = await EmbeddedPostgres.start({ dataDir, port: await freePort() });
       try {
-        expect(readFileSync(`${dataDir}.lock`, 'utf8')).toBe(String(process.pid));
+        expect(readFileSync(`${dataDir}.lock`, 'utf8')).toMatch(new RegExp(`^${process.pid} \\d+$`));
       } finally {
         await pg.stop();
+      }
+    });
+
+    it('takes over a lock whose pid now belongs to another, unrelated process (pid reuse)', async () => {
+      const dataDir = path.join(tempDir(), 'pg');
+      const unrelated = spawn('sleep', ['30']);
+      try {
+        // the pid is alive, but the start time recorded with it is not that process's
+        writeFileSync(`${dataDir}.lock`, `${unrelated.pid} 1`);
+        const pg = await EmbeddedPostgres.start({ dataDir, port: await freePort() });
+        await pg.stop();
+      } finally {
+        unrelated.kill('SIGKILL');
       }
     });
   });

@@ -17,7 +17,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const name = `ec_test_${randomBytes(6).toString('hex')}`;
   await adminQuery(adminUrl, `CREATE DATABASE ${name} TEMPLATE ${template}`);
   const url = withDatabase(adminUrl, name);
-  const pool = new Pool({ connectionString: url, max: 4 });
+  const pool = quietPool(url);
   return {
     url,
     name,
@@ -35,7 +35,7 @@ export async function createEmptyDatabase(): Promise<TestDatabase> {
   const name = `ec_empty_${randomBytes(6).toString('hex')}`;
   await adminQuery(adminUrl, `CREATE DATABASE ${name}`);
   const url = withDatabase(adminUrl, name);
-  const pool = new Pool({ connectionString: url, max: 4 });
+  const pool = quietPool(url);
   return {
     url,
     name,
@@ -45,6 +45,13 @@ export async function createEmptyDatabase(): Promise<TestDatabase> {
       await adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     },
   };
+}
+
+/** DROP DATABASE ... WITH (FORCE) may end a connection that is still closing: not an error here. */
+function quietPool(url: string): Pool {
+  const pool = new Pool({ connectionString: url, max: 4 });
+  pool.on('error', () => undefined);
+  return pool;
 }
 
 function requireEnv(name: string): string {
