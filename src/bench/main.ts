@@ -55,7 +55,7 @@ async function main(): Promise<void> {
     log(`bench database ${database.name} on ${database.source}, PostgreSQL ${database.serverVersion}`);
     pool = new Pool({ connectionString: database.url, max: 4 });
 
-    let started = performance.now();
+    const started = performance.now();
     // Large seeds rebuild the indexes afterwards (minutes faster); 10k rows grow them by inserts.
     if (options.entries > 100_000) await withIndexesRebuilt(pool, () => seedEntries(pool!, options.entries));
     else await seedEntries(pool, options.entries);
@@ -194,7 +194,6 @@ async function main(): Promise<void> {
         });
     if (options.quick && maintenance) notes.push('--quick: maintenance timed at one tenth of the issue sizes; the targets apply to the full sizes');
 
-    started = performance.now();
     const results: BenchResults = {
       timestamp: startedAt.toISOString(),
       parameters: {
