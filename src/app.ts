@@ -9,6 +9,8 @@ import { FastValidationPipe } from './common/fast-validation.pipe';
 import { VALIDATION_OPTIONS } from './common/validation-options';
 import { AppConfig } from './config/app-config';
 import type { DatabaseHandle } from './database/database-handle';
+import { ROOT_LOGGER } from './logging/logging.module';
+import { addRequestLogging, requestIdOf } from './logging/request-logging';
 import { acceptJsonBodiesOnly } from './security/json-body';
 import { addSecurityHeaders } from './security/security-headers';
 
@@ -18,6 +20,7 @@ import { addSecurityHeaders } from './security/security-headers';
  */
 export async function createApp(config: AppConfig, database: DatabaseHandle): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
+    genReqId: requestIdOf,
     bodyLimit: config.BODY_LIMIT_BYTES,
     // On close, in-flight requests finish; keep-alive sockets are drained by drainKeepAliveGently.
     forceCloseConnections: 'idle',
@@ -30,6 +33,7 @@ export async function createApp(config: AppConfig, database: DatabaseHandle): Pr
   });
   drainKeepAliveGently(app.getHttpServer());
   app.useLogger(app.get(Logger));
+  addRequestLogging(app, app.get(ROOT_LOGGER));
   acceptJsonBodiesOnly(app, config.BODY_LIMIT_BYTES);
   addSecurityHeaders(app);
   if (config.CORS_ORIGINS) {
