@@ -16,7 +16,7 @@ describe('routeAccess', () => {
     ['DELETE', '/exercise-cache/:key', 'write'],
     ['DELETE', '/exercise-cache', 'write'],
     ['POST', '/exercise-cache/maintenance/cleanup', 'write'],
-    ['GET', '/exercise-cache/maintenance/runs', 'write'],
+    ['GET', '/exercise-cache/maintenance/runs', 'read'],
     ['GET', '/healthz', 'read'],
     ['GET', '/metricsx', 'read'],
     ['GET', '/dashboard', 'read'],
