@@ -136,6 +136,8 @@ function shortUrl(url: string): string {
   const file = url.replace(/^file:\/\//, '');
   const nm = file.lastIndexOf('/node_modules/');
   if (nm >= 0) return file.slice(nm + '/node_modules/'.length);
+  const dist = file.lastIndexOf('/dist/');
+  if (dist >= 0) return file.slice(dist + 1); // the bench runs the servers from a copy of dist/
   const cwd = process.cwd() + path.sep;
   return file.startsWith(cwd) ? file.slice(cwd.length) : file;
 }

@@ -8,6 +8,7 @@ import { Pool } from 'pg';
 import { cacheKeyFor } from '../cache/cache-key';
 import { AppConfig } from '../config/app-config';
 import { BenchDatabase, openBenchDatabase } from './bench-database';
+import { CodeSnapshot, snapshotDist } from './code-snapshot';
 import { CpuAccounting } from './cpu-accounting';
 import { summariseProfile } from './cpu-profile';
 import { measureInProcess } from './in-process';
@@ -40,7 +41,10 @@ async function main(): Promise<void> {
   const servers = new Map<ServerId, ServerProcess>();
   let database: BenchDatabase | undefined;
   let pool: Pool | undefined;
+  let snapshot: CodeSnapshot | undefined;
   const cleanup = async () => {
+    await snapshot?.remove();
+    snapshot = undefined;
     for (const server of servers.values()) await server.stop().catch(() => undefined);
     servers.clear();
     await pool?.end().catch(() => undefined);
@@ -51,6 +55,9 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void cleanup().finally(() => process.exit(130)));
 
   try {
+    snapshot = await snapshotDist(DIST, resultsDir);
+    if (snapshot.builtAt !== code.distBuiltAt) notes.push('dist/ was rebuilt while the bench started: the in-process figures may come from an older build than the servers');
+    const CHILD_DIST = snapshot.dist;
     database = await openBenchDatabase(process.env.DATABASE_URL, log);
     log(`bench database ${database.name} on ${database.source}, PostgreSQL ${database.serverVersion}`);
     pool = new Pool({ connectionString: database.url, max: 4 });
@@ -68,6 +75,7 @@ async function main(): Promise<void> {
     const keysFile = path.join(resultsDir, `.hit-keys-${process.pid}.json`);
     await writeFile(keysFile, JSON.stringify(hitContexts.map((c) => cacheKeyFor(c))));
 
+    const PROBE = () => path.join(CHILD_DIST, 'bench', 'memory-probe.js');
     const maxEntries = Math.min(100_000_000, options.entries + 1_000_000);
     const serviceEnv = (l1: boolean): Record<string, string> => ({
       NODE_ENV: 'production',
@@ -84,10 +92,10 @@ async function main(): Promise<void> {
     });
     const referenceEnv = { BENCH_DATABASE_URL: database.url, BENCH_POOL_SIZE: String(options.poolSize), BENCH_KEYS_FILE: keysFile };
     const startService = (id: ServerId, l1: boolean, nodeFlags: string[] = []) =>
-      ServerProcess.start({ name: id, script: path.join(DIST, 'main.js'), env: serviceEnv(l1), nodeFlags, logFile: path.join(resultsDir, `${id}.log`), readyPath: lookupPath(missContexts[0]), headers: AUTH });
+      ServerProcess.start({ name: id, script: path.join(CHILD_DIST, 'main.js'), env: serviceEnv(l1), nodeFlags, probe: PROBE(), logFile: path.join(resultsDir, `${id}.log`), readyPath: lookupPath(missContexts[0]), headers: AUTH });
 
     const startReference = (id: 'baseline' | 'ceiling', nodeFlags: string[] = []) =>
-      ServerProcess.start({ name: id, script: path.join(__dirname, `${id}-server.js`), env: referenceEnv, nodeFlags, logFile: path.join(resultsDir, `${id}.log`), readyPath: '/' });
+      ServerProcess.start({ name: id, script: path.join(CHILD_DIST, 'bench', `${id}-server.js`), env: referenceEnv, nodeFlags, probe: PROBE(), logFile: path.join(resultsDir, `${id}.log`), readyPath: '/' });
 
     log('starting the four servers, each in its own process');
     servers.set('service-l1-on', await startService('service-l1-on', true));
@@ -212,7 +220,7 @@ async function main(): Promise<void> {
       code,
       setup: {
         seedMs: Math.round(seedMs),
-        service: 'node dist/main.js: NODE_ENV=production, API_KEYS set (Authorization: Bearer sent), LOG_LEVEL=info to a file, helmet, validation, metrics as shipped',
+        service: 'node dist/main.js (run from a copy of dist/ taken when the bench started): NODE_ENV=production, API_KEYS set (Authorization: Bearer sent), LOG_LEVEL=info to a file, helmet, validation, metrics as shipped',
         serviceMaxEntries: maxEntries,
         getHit: `${options.distinctUrls} distinct seeded contexts, one picked at random per request`,
         getMiss: `${options.distinctUrls} distinct contexts that were never stored`,
@@ -234,9 +242,7 @@ async function main(): Promise<void> {
       notes,
     };
     results.targets = evaluateTargets(runs, inProcess, maintenance);
-    if (codeUnderTest().distBuiltAt !== code.distBuiltAt) {
-      notes.push('dist/ was rebuilt while the bench ran (someone ran npm run build): later phases measured different code than earlier ones');
-    }
+
     await writeFile(path.join(resultsDir, 'latest.json'), JSON.stringify(results, null, 2));
     await writeFile(path.join(resultsDir, `run-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`), JSON.stringify(results, null, 2));
     await writeFile(path.join(resultsDir, 'latest.md'), render(results, true));

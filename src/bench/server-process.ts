@@ -25,6 +25,8 @@ export interface ServerSpec {
   script: string;
   env: Record<string, string>;
   nodeFlags?: string[];
+  /** memory-probe.js to preload; by default the one beside this file. */
+  probe?: string;
   logFile: string;
   /** Any HTTP answer on this path means the server is up. */
   readyPath: string;
@@ -58,7 +60,7 @@ export class ServerProcess {
     const log = openSync(spec.logFile, 'w');
     const child = spawn(
       process.execPath,
-      [...(spec.nodeFlags ?? []), '-r', path.join(__dirname, 'memory-probe.js'), spec.script],
+      [...(spec.nodeFlags ?? []), '-r', spec.probe ?? path.join(__dirname, 'memory-probe.js'), spec.script],
       {
         env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...spec.env, PORT: String(port), BENCH_PORT: String(port) },
         stdio: ['ignore', log, log, 'ipc'],
