@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+// page.evaluate() callbacks run in the browser, so this file sees the DOM types.
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Pool } from 'pg';
