@@ -1,4 +1,5 @@
 /// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
 // page.evaluate() callbacks run in the browser, so this file sees the DOM types.
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
