@@ -1,11 +1,11 @@
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import { redactUrl } from '../database/database-handle';
 import { EmbeddedPostgres } from '../database/embedded-postgres';
 import { applyMigrations } from '../database/migrations';
+import { freePort } from '../common/free-port';
 
 /** The PostgreSQL the bench runs on: a fresh, migrated database that is dropped at the end. */
 export interface BenchDatabase {
@@ -82,13 +82,4 @@ async function scalar(url: string, sql: string): Promise<string> {
   }
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };

@@ -11,29 +11,19 @@ export interface TestDatabase {
 }
 
 /** A fresh, fully migrated database cloned from the run's template; one per test file. */
-export async function createTestDatabase(): Promise<TestDatabase> {
-  const adminUrl = requireEnv('TEST_ADMIN_URL');
-  const template = requireEnv('TEST_TEMPLATE_DB');
-  const name = `ec_test_${randomBytes(6).toString('hex')}`;
-  await adminQuery(adminUrl, `CREATE DATABASE ${name} TEMPLATE ${template}`);
-  const url = withDatabase(adminUrl, name);
-  const pool = quietPool(url);
-  return {
-    url,
-    name,
-    pool,
-    drop: async () => {
-      await pool.end();
-      await adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    },
-  };
+export function createTestDatabase(): Promise<TestDatabase> {
+  return createDatabase('ec_test', `TEMPLATE ${requireEnv('TEST_TEMPLATE_DB')}`);
 }
 
 /** An empty database (no migrations), for migrate and rollback tests. */
-export async function createEmptyDatabase(): Promise<TestDatabase> {
+export function createEmptyDatabase(): Promise<TestDatabase> {
+  return createDatabase('ec_empty', '');
+}
+
+async function createDatabase(prefix: string, options: string): Promise<TestDatabase> {
   const adminUrl = requireEnv('TEST_ADMIN_URL');
-  const name = `ec_empty_${randomBytes(6).toString('hex')}`;
-  await adminQuery(adminUrl, `CREATE DATABASE ${name}`);
+  const name = `${prefix}_${randomBytes(6).toString('hex')}`;
+  await adminQuery(adminUrl, `CREATE DATABASE ${name} ${options}`);
   const url = withDatabase(adminUrl, name);
   const pool = quietPool(url);
   return {

@@ -6,8 +6,8 @@ import { IsTopic } from './is-topic.validator';
 import { fastParseLookupQuery } from './lookup-query.fast-parse';
 import { ToInt, ToList } from './query-transforms';
 
-/** GET /exercise-cache?type=&difficulty=&topics=a,b[&variants=&exclude=] */
-export class LookupQueryDto {
+/** The type and difficulty of a context, as query parameters (shared by the lookup routes). */
+export class ContextQueryBase {
   @ApiProperty({ description: 'Exercise type: 1..50 characters of a-z, 0-9, "_" and "-"', example: 'contextual_fill' })
   @IsString({ message: 'type is required' })
   @Matches(TYPE_PATTERN, { message: 'type must be 1..50 characters of a-z, 0-9, "_" and "-"' })
@@ -19,6 +19,10 @@ export class LookupQueryDto {
   @Min(MIN_DIFFICULTY, { message: 'difficulty must be an integer from 1 to 5' })
   @Max(MAX_DIFFICULTY, { message: 'difficulty must be an integer from 1 to 5' })
   difficulty!: number;
+}
+
+/** GET /exercise-cache?type=&difficulty=&topics=a,b[&variants=&exclude=] */
+export class LookupQueryDto extends ContextQueryBase {
 
   @ApiPropertyOptional({ description: 'Topics, comma-separated or repeated (topics=a&topics=b)', example: 'colors,anatomy', type: String })
   @IsOptional()
@@ -51,19 +55,7 @@ export class LookupQueryDto {
 }
 
 /** GET /exercise-cache/near?type=&difficulty=&topics=&minOverlap=&limit= */
-export class NearQueryDto {
-  @ApiProperty({ description: 'Exercise type', example: 'contextual_fill' })
-  @IsString({ message: 'type is required' })
-  @Matches(TYPE_PATTERN, { message: 'type must be 1..50 characters of a-z, 0-9, "_" and "-"' })
-  type!: string;
-
-  @ApiProperty({ description: 'Difficulty, an integer from 1 to 5', example: 3 })
-  @ToInt()
-  @IsInt({ message: 'difficulty must be an integer from 1 to 5' })
-  @Min(MIN_DIFFICULTY, { message: 'difficulty must be an integer from 1 to 5' })
-  @Max(MAX_DIFFICULTY, { message: 'difficulty must be an integer from 1 to 5' })
-  difficulty!: number;
-
+export class NearQueryDto extends ContextQueryBase {
   @ApiProperty({ description: 'Topics to overlap with, comma-separated or repeated', example: 'colors,anatomy', type: String })
   @ToList()
   @IsArray({ message: 'topics is required' })
