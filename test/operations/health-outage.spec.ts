@@ -5,7 +5,7 @@ import { applyMigrations } from '../../src/database/migrations';
 import { freePort } from '../support/global-setup';
 import { TestApp, startTestApp } from '../support/test-app';
 import { enterableTempDir } from './outside-processes';
-import { pollUntil } from './poll';
+import { pollUntil } from '../support/poll';
 
 /** The application keeps running while the database goes away and comes back. */
 describe('GET /health through a database outage', () => {

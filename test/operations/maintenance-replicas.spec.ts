@@ -3,7 +3,7 @@ import { MaintenanceService } from '../../src/maintenance/maintenance.service';
 import { expired, insertExercises } from '../support/seed';
 import { TestApp, startTestApp } from '../support/test-app';
 import { TestDatabase, createTestDatabase } from '../support/test-database';
-import { pollUntil } from './poll';
+import { pollUntil } from '../support/poll';
 
 interface RunRow {
   tick: string;

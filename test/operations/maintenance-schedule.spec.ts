@@ -4,7 +4,7 @@ import { cronJobName } from '../../src/maintenance/maintenance.service';
 import { expired, insertExercises } from '../support/seed';
 import { TestApp, startTestApp } from '../support/test-app';
 import { TestDatabase, createTestDatabase } from '../support/test-database';
-import { pollUntil } from './poll';
+import { pollUntil } from '../support/poll';
 import { sampleValue } from './prometheus-text';
 
 const EVERY_SECOND = '*/1 * * * * *';

@@ -3,7 +3,7 @@ import http from 'node:http';
 import { freePort } from '../support/global-setup';
 import { TestDatabase, createTestDatabase } from '../support/test-database';
 import { DIST_MAIN, PROJECT_ROOT, ensureBuilt } from './outside-processes';
-import { pollUntil } from './poll';
+import { pollUntil } from '../support/poll';
 
 interface Outcome {
   kind: 'hit' | 'miss' | 'store';

@@ -30,17 +30,7 @@ export async function startOwnPostgres(database = 'reliability'): Promise<OwnPos
   };
 }
 
-/** Re-reads until `done` accepts the value; throws with the last value after `timeoutMs`. */
-export async function pollUntil<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 15000, everyMs = 50): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let value = await read();
-  while (!done(value)) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
-    value = await read();
-  }
-  return value;
-}
+export { pollUntil } from '../../support/poll';
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
