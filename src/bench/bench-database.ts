@@ -6,6 +6,7 @@ import { redactUrl } from '../database/database-handle';
 import { EmbeddedPostgres } from '../database/embedded-postgres';
 import { applyMigrations } from '../database/migrations';
 import { freePort } from '../common/free-port';
+import { adminQuery, withDatabase } from '../database/admin-query';
 
 /** The PostgreSQL the bench runs on: a fresh, migrated database that is dropped at the end. */
 export interface BenchDatabase {
@@ -55,21 +56,7 @@ export async function openBenchDatabase(adminUrl: string | undefined, log: (line
   };
 }
 
-export function withDatabase(url: string, database: string): string {
-  const parsed = new URL(url);
-  parsed.pathname = `/${database}`;
-  return parsed.toString();
-}
 
-async function adminQuery(url: string, sql: string): Promise<void> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
 
 async function scalar(url: string, sql: string): Promise<string> {
   const client = new Client({ connectionString: url });

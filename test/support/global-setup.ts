@@ -1,10 +1,10 @@
 import { chmod, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Client } from 'pg';
 import { EmbeddedPostgres } from '../../src/database/embedded-postgres';
 import { applyMigrations } from '../../src/database/migrations';
 import { freePort } from '../../src/common/free-port';
+import { adminQuery, withDatabase } from '../../src/database/admin-query';
 
 declare global {
   // eslint-disable-next-line no-var
@@ -40,20 +40,4 @@ export default async function globalSetup(): Promise<void> {
   delete process.env.DATABASE_URL; // the app under test gets its own database, never this one
 }
 
-export function withDatabase(url: string, database: string): string {
-  const parsed = new URL(url);
-  parsed.pathname = `/${database}`;
-  return parsed.toString();
-}
-
-export async function adminQuery(url: string, sql: string): Promise<void> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
-export { freePort };
+export { adminQuery, freePort, withDatabase };
