@@ -1,4 +1,4 @@
-import { ArgumentMetadata, ValidationPipe } from '@nestjs/common';
+import { ArgumentMetadata, BadRequestException, ValidationPipe } from '@nestjs/common';
 
 /** A DTO class that can recognise its common, valid input without class-validator. */
 export interface FastParsable<T> {
@@ -28,4 +28,26 @@ export class FastValidationPipe extends ValidationPipe {
     }
     return super.transform(value, metadata);
   }
+
+  /**
+   * Nest deletes "__proto__", "prototype" and "constructor" keys anywhere in the input before
+   * class-transformer sees it (prototype-pollution defence), which would silently change a stored
+   * exercise. We refuse such input instead, naming the key: safe, and nothing is changed.
+   */
+  protected override stripProtoKeys(value: unknown): void {
+    const stack: { value: unknown; path: string }[] = [{ value, path: '' }];
+    const seen = new WeakSet<object>();
+    while (stack.length > 0) {
+      const { value: current, path } = stack.pop()!;
+      if (current === null || typeof current !== 'object' || seen.has(current)) continue;
+      seen.add(current);
+      for (const key of Object.keys(current)) {
+        const at = path ? `${path}.${key}` : key;
+        if (FORBIDDEN_KEYS.has(key)) throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: [`${at}: the key "${key}" is not allowed`] });
+        stack.push({ value: (current as Record<string, unknown>)[key], path: at });
+      }
+    }
+  }
 }
+
+const FORBIDDEN_KEYS = new Set(['__proto__', 'prototype', 'constructor']);

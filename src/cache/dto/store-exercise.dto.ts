@@ -4,6 +4,7 @@ import { IsDefined, IsInt, IsNumber, IsObject, IsOptional, Max, Min, Validate, V
 import { MAX_TTL_SECONDS, MAX_VARIANTS } from '../context-rules';
 import { ExerciseContextDto } from './exercise-context.dto';
 import { IsJsonObject } from './is-json-object.validator';
+import { KeepRawJson } from './keep-raw-json';
 
 /** POST /exercise-cache */
 export class StoreExerciseDto {
@@ -16,6 +17,7 @@ export class StoreExerciseDto {
 
   @ApiProperty({ description: 'The exercise: any JSON object', example: { question: 'The sky is ___', answer: 'blue' } })
   @IsDefined({ message: 'exercise is required' })
+  @KeepRawJson()
   @Validate(IsJsonObject)
   exercise!: Record<string, unknown>;
 
