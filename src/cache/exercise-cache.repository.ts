@@ -1,6 +1,11 @@
 import { Injectable } from '@nestjs/common';
+import type { Pool, PoolClient } from 'pg';
 import { PrismaService } from '../database/prisma.service';
+import { CONTEXT_LOCK_SPACE, advisoryLockIdOf } from './advisory-locks';
 import type { CachedEntry, EntryToStore, UsageBatch } from './cache-entry';
+
+/** The pool, or one client inside a transaction. */
+type Queryable = Pool | PoolClient;
 
 interface EntryRow {
   cache_key: string;
@@ -78,8 +83,8 @@ export class ExerciseCacheRepository {
   }
 
   /** Every live variant of a context, through idx_exercise_lookup (context_key, variant). */
-  async findLiveVariants(contextKey: string, maxVariant: number): Promise<CachedEntry[]> {
-    const { rows } = await this.prisma.pool.query<EntryRow>({
+  async findLiveVariants(contextKey: string, maxVariant: number, db: Queryable = this.prisma.pool): Promise<CachedEntry[]> {
+    const { rows } = await db.query<EntryRow>({
       name: 'exercise_cache_find_live_variants',
       text: `SELECT ${ENTRY_COLUMNS} FROM exercise_cache
              WHERE context_key = $1 AND variant <= $2 AND expires_at > now() ORDER BY variant`,
@@ -89,8 +94,8 @@ export class ExerciseCacheRepository {
   }
 
   /** Inserts or replaces one entry; replacing resets its usage, since it is a new exercise. */
-  async upsert(entry: EntryToStore): Promise<{ key: string; expiresAt: Date }> {
-    const { rows } = await this.prisma.pool.query<{ cache_key: string; expires_at: Date }>({
+  async upsert(entry: EntryToStore, db: Queryable = this.prisma.pool): Promise<{ key: string; expiresAt: Date }> {
+    const { rows } = await db.query<{ cache_key: string; expires_at: Date }>({
       name: 'exercise_cache_upsert',
       text: `INSERT INTO exercise_cache (cache_key, context_key, variant, exercise_type, exercise_data, user_context_hash,
                difficulty, topics, expires_at, generation_cost, generation_time_ms)
@@ -115,6 +120,26 @@ export class ExerciseCacheRepository {
       ],
     });
     return { key: rows[0].cache_key, expiresAt: rows[0].expires_at };
+  }
+
+  /**
+   * Runs `work` in one transaction holding a lock on one context, so that concurrent writers of
+   * its variants choose their slots one at a time (two new variants never land in one slot).
+   */
+  async withContextLock<T>(contextKey: string, work: (db: Queryable) => Promise<T>): Promise<T> {
+    const client = await this.prisma.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock($1, $2)', [CONTEXT_LOCK_SPACE, advisoryLockIdOf(contextKey)]);
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
   }
 
   async deleteByKey(key: string): Promise<number> {

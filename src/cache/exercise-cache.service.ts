@@ -3,7 +3,7 @@ import { AppConfig } from '../config/app-config';
 import { isStorageUnavailable } from '../common/storage-unavailable';
 import { CacheMetrics } from '../metrics/cache-metrics.service';
 import { CACHE_KEY_PATTERN, CanonicalContext, ExerciseContext, cacheKeyFor, canonicalize, userContextHashFor } from './cache-key';
-import type { CachedEntry } from './cache-entry';
+import type { CachedEntry, EntryToStore } from './cache-entry';
 import {
   InvalidCacheRequestError,
   MAX_TTL_SECONDS,
@@ -101,8 +101,15 @@ export class ExerciseCacheService {
     this.assertValidStoreOptions(options);
     const canonical = canonicalize(context);
     const bucket = options.variants ?? this.config.VARIANTS_PER_CONTEXT;
-    const slot = bucket === 1 ? 1 : await this.variants.slotForNewVariant(canonical, bucket, []);
-    return this.store(canonical, slot, exercise, options);
+    if (bucket === 1) return this.store(canonical, 1, exercise, options);
+    // Choosing the slot and writing it happen under a lock on the context, so concurrent POSTs
+    // fill different free slots instead of overwriting each other.
+    const stored = await this.repository.withContextLock(cacheKeyFor(canonical, 1), async (db) => {
+      const slot = await this.variants.slotForNewVariant(canonical, bucket, [], db);
+      return this.repository.upsert(this.entryToStore(canonical, slot, exercise, options), db);
+    });
+    await this.afterWrite(canonical, stored.key);
+    return stored;
   }
 
   /**
@@ -340,9 +347,14 @@ export class ExerciseCacheService {
   }
 
   private async store(canonical: CanonicalContext, slot: number, exercise: Exercise, options: StoreOptions): Promise<StoredExercise> {
-    const key = cacheKeyFor(canonical, slot);
-    const stored = await this.repository.upsert({
-      key,
+    const stored = await this.repository.upsert(this.entryToStore(canonical, slot, exercise, options));
+    await this.afterWrite(canonical, stored.key);
+    return stored;
+  }
+
+  private entryToStore(canonical: CanonicalContext, slot: number, exercise: Exercise, options: StoreOptions): EntryToStore {
+    return {
+      key: cacheKeyFor(canonical, slot),
       contextKey: cacheKeyFor(canonical, 1),
       variant: slot,
       exerciseType: canonical.type,
@@ -353,12 +365,15 @@ export class ExerciseCacheService {
       ttlSeconds: options.ttlSeconds ?? this.config.CACHE_DEFAULT_TTL_SECONDS,
       generationCost: options.generationCost ?? this.config.CACHE_DEFAULT_GENERATION_COST,
       generationTimeMs: options.generationTimeMs,
-    });
+    };
+  }
+
+  /** After a committed write: drop the key from every L1, count it, keep the size bound. */
+  private async afterWrite(canonical: CanonicalContext, key: string): Promise<void> {
     this.l1.delete([key]);
     await this.bus.publish({ keys: [key] }).catch(() => undefined);
     this.metrics.write(canonical.type);
     this.keepSizeBound();
-    return stored;
   }
 
   /**

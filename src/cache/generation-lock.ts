@@ -2,9 +2,8 @@ import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { Pool, PoolClient } from 'pg';
 import { AppConfig } from '../config/app-config';
 import { DATABASE_HANDLE, DatabaseHandle } from '../database/database-handle';
+import { GENERATION_LOCK_SPACE, advisoryLockIdOf } from './advisory-locks';
 
-/** First half of the two-part advisory lock key: "generation of one cache key". */
-const GENERATION_LOCK_SPACE = 0x45430001;
 
 export type LockOutcome = 'acquired' | 'acquired-after-wait' | 'unavailable';
 
@@ -40,7 +39,7 @@ export class GenerationLock implements OnModuleDestroy {
    * (database down, wait exceeded): then `work` runs without it.
    */
   async withLock<T>(cacheKey: string, work: (outcome: LockOutcome) => Promise<T>): Promise<T> {
-    const lockId = lockIdOf(cacheKey);
+    const lockId = advisoryLockIdOf(cacheKey);
     let client: PoolClient | undefined;
     let outcome: LockOutcome = 'unavailable';
     // While checked out, a pg client has no 'error' listener: the server ending this session
@@ -91,7 +90,3 @@ export class GenerationLock implements OnModuleDestroy {
   }
 }
 
-/** Second half of the lock key: the first 32 bits of the (SHA-256) cache key. */
-function lockIdOf(cacheKey: string): number {
-  return Number.parseInt(cacheKey.slice(0, 8), 16) | 0;
-}

@@ -26,9 +26,14 @@ export class VariantPicker {
    * Where a newly generated exercise goes: the lowest free slot while the bucket has room,
    * otherwise the slot of the least used variant (replacing it keeps the bucket bounded).
    */
-  async slotForNewVariant(context: CanonicalContext, bucket: number, exclude: Iterable<string>): Promise<number> {
+  async slotForNewVariant(
+    context: CanonicalContext,
+    bucket: number,
+    exclude: Iterable<string>,
+    db?: Parameters<ExerciseCacheRepository['findLiveVariants']>[2],
+  ): Promise<number> {
     if (bucket === 1) return 1;
-    const live = await this.repository.findLiveVariants(cacheKeyFor(context, 1), bucket);
+    const live = await this.repository.findLiveVariants(cacheKeyFor(context, 1), bucket, db);
     const taken = new Set(live.map((entry) => entry.variant));
     for (let slot = 1; slot <= bucket; slot++) {
       if (!taken.has(slot)) return slot;

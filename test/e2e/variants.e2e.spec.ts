@@ -20,6 +20,17 @@ describe('variants over HTTP (GET ?variants=&exclude=, POST {variants})', () => 
   const store = (type: string, variants: number, exercise: Record<string, unknown>) =>
     e.http().post('/exercise-cache').send({ context: { type, difficulty: 2, topics: ['colors'] }, exercise, variants });
 
+  it('gives 5 POSTs with variants=5 arriving at once on a new context 5 different slots (none overwritten)', async () => {
+    for (const type of ['http_race_a', 'http_race_b', 'http_race_c']) {
+      const responses = await Promise.all(Array.from({ length: 5 }, (_, n) => store(type, 5, { n })));
+      expect(responses.map((r) => r.status)).toEqual(Array(5).fill(201));
+      expect(new Set(responses.map((r) => r.body.key)).size).toBe(5);
+      const { rows } = await e.db.pool.query('SELECT variant, exercise_data FROM exercise_cache WHERE exercise_type = $1 ORDER BY variant', [type]);
+      expect(rows.map((r) => r.variant)).toEqual([1, 2, 3, 4, 5]);
+      expect(rows.map((r) => r.exercise_data.n).sort()).toEqual([0, 1, 2, 3, 4]);
+    }
+  });
+
   it('lets a caller that generates itself fill a bucket of 3, and a learner then see 3 distinct exercises before a miss', async () => {
     const type = 'http_bucket';
     const filled: string[] = [];
