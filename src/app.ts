@@ -7,7 +7,7 @@ import { AppModule } from './app.module';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import { FastValidationPipe } from './common/fast-validation.pipe';
 import { VALIDATION_OPTIONS } from './common/validation-options';
-import { AppConfig } from './config/app-config';
+import { AppConfig, trustProxyOf } from './config/app-config';
 import type { DatabaseHandle } from './database/database-handle';
 import { ROOT_LOGGER } from './logging/logging.module';
 import { addRequestLogging, requestIdOf } from './logging/request-logging';
@@ -21,6 +21,7 @@ import { addSecurityHeaders } from './security/security-headers';
 export async function createApp(config: AppConfig, database: DatabaseHandle): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     genReqId: requestIdOf,
+    trustProxy: trustProxyOf(config),
     bodyLimit: config.BODY_LIMIT_BYTES,
     // On close, in-flight requests finish; keep-alive sockets are drained by drainKeepAliveGently.
     forceCloseConnections: 'idle',

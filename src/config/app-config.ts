@@ -144,6 +144,16 @@ export class AppConfig {
   @IsOptional() @IsString()
   CORS_ORIGINS?: string;
 
+  /**
+   * Behind a load balancer: "true" (trust X-Forwarded-For from any hop) or comma-separated proxy
+   * addresses/CIDRs. Unset: the socket address is the client (rate limits
+   * per IP would otherwise count every client behind the proxy as one).
+   */
+  @IsOptional() @IsString() @Matches(/^(true|false|[0-9a-fA-F.:/]+(,[0-9a-fA-F.:/]+)*)$/, {
+    message: 'TRUST_PROXY must be true, false, or comma-separated proxy addresses or CIDRs',
+  })
+  TRUST_PROXY?: string;
+
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
 
@@ -156,11 +166,18 @@ export class AppConfig {
 
 export class ConfigValidationError extends Error {}
 
+/** TRUST_PROXY in the form Fastify's trustProxy option takes. */
+export function trustProxyOf(config: AppConfig): boolean | string {
+  const value = config.TRUST_PROXY;
+  if (value === undefined || value === 'false') return false;
+  return value === 'true' ? true : value;
+}
+
 /** Builds the typed configuration or throws one line naming the variable and what is wrong. */
 export function validateConfig(env: Record<string, unknown>, options: { serving: boolean } = { serving: true }): AppConfig {
   const known = Object.keys(new AppConfig());
   const relevant: Record<string, unknown> = {};
-  for (const name of [...known, 'DATABASE_URL', 'API_KEYS', 'METRICS_TOKEN', 'CORS_ORIGINS', 'LOG_PRETTY']) {
+  for (const name of [...known, 'DATABASE_URL', 'API_KEYS', 'METRICS_TOKEN', 'CORS_ORIGINS', 'TRUST_PROXY', 'LOG_PRETTY']) {
     const value = env[name];
     if (value !== undefined && value !== '') relevant[name] = value;
   }

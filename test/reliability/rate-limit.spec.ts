@@ -35,6 +35,30 @@ describe('rate limiting', () => {
     await db?.drop();
   });
 
+  describe('behind a proxy (TRUST_PROXY)', () => {
+    const forwardedFrom = (ip: string) => ({ method: 'GET' as const, url: lookupUrl, headers: { 'x-forwarded-for': ip } });
+
+    it('counts each forwarded client address separately when the proxy is trusted', async () => {
+      const t = await startTestApp(db.url, { RATE_LIMIT_MAX: '2', TRUST_PROXY: 'true' });
+      try {
+        expect(await statuses(t, 3, forwardedFrom('203.0.113.7'))).toEqual([404, 404, 429]);
+        expect(await statuses(t, 2, forwardedFrom('203.0.113.8'))).toEqual([404, 404]);
+      } finally {
+        await t.close();
+      }
+    });
+
+    it('ignores X-Forwarded-For when no proxy is trusted, so it cannot buy a fresh budget', async () => {
+      const t = await startTestApp(db.url, { RATE_LIMIT_MAX: '2' });
+      try {
+        expect(await statuses(t, 2, forwardedFrom('203.0.113.7'))).toEqual([404, 404]);
+        expect(await statuses(t, 1, forwardedFrom('203.0.113.8'))).toEqual([429]);
+      } finally {
+        await t.close();
+      }
+    });
+  });
+
   describe('per API key', () => {
     let t: TestApp;
     beforeAll(async () => {
