@@ -9,7 +9,18 @@ import { insertExercises, insertLookupStats } from '../support/seed';
 import { TestApp, startTestApp } from '../support/test-app';
 import { TestDatabase, createTestDatabase } from '../support/test-database';
 
-const CHROMIUM = '/usr/bin/chromium';
+/** Debian's chromium (what .ci/run installs), or CHROMIUM_PATH, or another common location. */
+const CHROMIUM = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome']
+  .filter((candidate): candidate is string => Boolean(candidate))
+  .find((candidate) => existsSync(candidate));
+/**
+ * CI must run this test (.ci/run installs Chromium, and a missing browser fails the run). On a
+ * developer's machine without a browser, `npm test` still passes: this file is skipped, loudly.
+ */
+const describeInBrowser = CHROMIUM || process.env.CI ? describe : describe.skip;
+if (!CHROMIUM && !process.env.CI) {
+  console.warn('dashboard browser test skipped: no Chromium found (apt-get install chromium, or set CHROMIUM_PATH); CI always runs it');
+}
 const ARTIFACTS = path.join(__dirname, '..', 'artifacts');
 const READ_WRITE_KEY = 'dashboard-test-rw-key';
 const READ_ONLY_KEY = 'dashboard-test-ro-key';
@@ -99,7 +110,7 @@ async function chartSummary(page: Page): Promise<Record<string, { width: number;
 const rowsOf = (page: Page, table: string) =>
   page.$$eval(`#${table} tbody tr`, (rows) => rows.map((row) => [...row.querySelectorAll('td')].map((td) => td.textContent?.trim() ?? '')));
 
-describe('dashboard in headless Chromium', () => {
+describeInBrowser('dashboard in headless Chromium', () => {
   let db: TestDatabase;
   let open: TestApp;
   let locked: TestApp;
@@ -107,9 +118,9 @@ describe('dashboard in headless Chromium', () => {
   let seeded: { lookups: number };
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
+    if (!CHROMIUM) {
       throw new Error(
-        `Chromium is not installed at ${CHROMIUM}; the dashboard test needs it. Install the Debian package: ` +
+        'Chromium is not installed; the dashboard test needs it in CI. Install the Debian package: ' +
           'apt-get update && apt-get install -y --no-install-recommends chromium (.ci/run does this)',
       );
     }
