@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { Client } from 'pg';
-import { AppConfig } from '../config/app-config';
 import { DATABASE_HANDLE, DatabaseHandle } from '../database/database-handle';
 import { PrismaService } from '../database/prisma.service';
 import { L1Cache } from './l1-cache';
@@ -35,7 +34,6 @@ export class InvalidationBus implements OnModuleInit, OnModuleDestroy {
     @Inject(DATABASE_HANDLE) private readonly database: DatabaseHandle,
     private readonly prisma: PrismaService,
     private readonly l1: L1Cache,
-    private readonly config: AppConfig,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -46,6 +44,11 @@ export class InvalidationBus implements OnModuleInit, OnModuleDestroy {
     this.stopped = true;
     clearTimeout(this.reconnectTimer);
     await this.listener?.end().catch(() => undefined);
+  }
+
+  /** True while the LISTEN session is up (after a reconnect, L1 starts empty). */
+  get listening(): boolean {
+    return this.listener !== undefined;
   }
 
   /** Tells every other replica to drop these keys (or everything) from its L1. */
@@ -60,28 +63,15 @@ export class InvalidationBus implements OnModuleInit, OnModuleDestroy {
   }
 
   private async listen(): Promise<void> {
-    const client = new Client({
-      connectionString: this.database.url,
-      application_name: 'exercise-cache-listener',
-      connectionTimeoutMillis: this.config.DATABASE_CONNECT_TIMEOUT_MS,
-    });
-    // Only the loss of the active listener matters: a failed attempt is retried by its caller,
-    // and its late 'error'/'end' events must not tear down a listener that connected since.
-    const lost = (error?: Error) => {
-      if (this.listener !== client) return;
-      if (error) this.logger.warn(`invalidation listener lost its connection: ${error.message}`);
+    const client = new Client({ connectionString: this.database.url, application_name: 'exercise-cache-listener' });
+    client.on('error', (error) => {
+      this.logger.warn(`invalidation listener lost its connection: ${error.message}`);
       this.scheduleReconnect();
-    };
-    client.on('error', lost);
-    client.on('end', () => lost());
+    });
+    client.on('end', () => this.scheduleReconnect());
     client.on('notification', (notification) => this.receive(notification.payload));
-    try {
-      await client.connect();
-      await client.query(`LISTEN ${CHANNEL}`);
-    } catch (error) {
-      client.end().catch(() => undefined);
-      throw error;
-    }
+    await client.connect();
+    await client.query(`LISTEN ${CHANNEL}`);
     this.listener = client;
   }
 

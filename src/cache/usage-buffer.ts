@@ -18,6 +18,7 @@ export class UsageBuffer implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(UsageBuffer.name);
   private batch: UsageBatch = emptyBatch();
   private events = 0;
+  private resolving?: Promise<void>;
   private day = '';
   private dayStartsAt = 0;
   private dayEndsAt = 0;
@@ -93,8 +94,12 @@ export class UsageBuffer implements OnModuleInit, OnModuleDestroy {
    * for a second attempt (a request flushing before reading statistics stays within one timeout).
    */
   async flush(): Promise<void> {
-    while (this.flushing) await this.flushing;
-    if (this.inDoubt) await this.resolveInDoubt();
+    for (;;) {
+      while (this.flushing) await this.flushing;
+      if (!this.inDoubt) break;
+      await this.resolveInDoubt();
+      if (!this.flushing) break; // another caller started a write meanwhile: wait for it first
+    }
     if (this.events === 0) return;
     const batch = this.batch;
     const events = this.events;
@@ -124,8 +129,15 @@ export class UsageBuffer implements OnModuleInit, OnModuleDestroy {
    * txid_status() is null only for a transaction too old to tell (after billions of others); it is
    * then treated as written rather than risk counting the batch twice.
    */
-  private async resolveInDoubt(): Promise<void> {
-    const doubt = this.inDoubt!;
+  private resolveInDoubt(): Promise<void> {
+    // One settlement at a time: two callers settling the same batch would both put it back.
+    this.resolving ??= this.settleInDoubt().finally(() => (this.resolving = undefined));
+    return this.resolving;
+  }
+
+  private async settleInDoubt(): Promise<void> {
+    const doubt = this.inDoubt;
+    if (!doubt) return;
     const status = await this.repository.transactionStatus(doubt.xid).catch(() => 'in progress' as const);
     if (status === 'in progress') return;
     this.inDoubt = undefined;

@@ -1,6 +1,9 @@
 import { Logger } from '@nestjs/common';
 import { Client } from 'pg';
+import { cacheKeyFor } from '../../src/cache/cache-key';
 import { ExerciseCacheService } from '../../src/cache/exercise-cache.service';
+import { InvalidationBus } from '../../src/cache/invalidation-bus';
+import { L1Cache } from '../../src/cache/l1-cache';
 import { TestApp, startTestApp } from '../support/test-app';
 import { OwnPostgres, freeze, pollUntil, sleep, startOwnPostgres } from './support/own-postgres';
 import { PgProxy } from './support/pg-proxy';
@@ -128,6 +131,12 @@ describe('database outage under load', () => {
     const workers = [0, 1, 2].map(worker);
     try {
       await pollUntil(async () => outcomes.length, (n) => n >= 60);
+      // The precondition of "hot entries are served from L1 during the outage": the listener is
+      // back from any earlier outage (a reconnect clears L1, rightly) and the load has put every
+      // hot entry back into L1.
+      const bus = t.app.get(InvalidationBus);
+      const l1 = t.app.get(L1Cache);
+      await pollUntil(async () => bus.listening && hot.every((context) => l1.get(cacheKeyFor(context)) !== undefined), Boolean);
       const downAt = Date.now();
       const resume = await interrupt();
       try {
