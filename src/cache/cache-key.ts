@@ -60,7 +60,12 @@ const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').diges
  * keys themselves with this function.
  */
 export function cacheKeyFor(context: ExerciseContext, variant = 1): string {
-  return sha256(encodeContext(canonicalize(context), variant));
+  return keyOfCanonical(canonicalize(context), variant);
+}
+
+/** cacheKeyFor for a context that is already canonical: the hot path normalises topics once. */
+export function keyOfCanonical(canonical: CanonicalContext, variant = 1): string {
+  return sha256(encodeContext(canonical, variant));
 }
 
 /** Key shared by all variants of a context (equal to the key of variant 1). */

@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { isStorageUnavailable } from '../common/storage-unavailable';
 import { CacheMetrics } from '../metrics/cache-metrics.service';
-import { CACHE_KEY_PATTERN, CanonicalContext, ExerciseContext, cacheKeyFor, canonicalize, userContextHashFor } from './cache-key';
+import { CACHE_KEY_PATTERN, CanonicalContext, ExerciseContext, cacheKeyFor, canonicalize, keyOfCanonical, userContextHashFor } from './cache-key';
 import type { CachedEntry, EntryToStore } from './cache-entry';
 import {
   InvalidCacheRequestError,
@@ -104,7 +104,7 @@ export class ExerciseCacheService {
     if (bucket === 1) return this.store(canonical, 1, exercise, options);
     // Choosing the slot and writing it happen under a lock on the context, so concurrent POSTs
     // fill different free slots instead of overwriting each other.
-    const stored = await this.repository.withContextLock(cacheKeyFor(canonical, 1), async (db) => {
+    const stored = await this.repository.withContextLock(keyOfCanonical(canonical, 1), async (db) => {
       const slot = await this.variants.slotForNewVariant(canonical, bucket, [], db);
       return this.repository.upsert(this.entryToStore(canonical, slot, exercise, options), db);
     });
@@ -163,7 +163,7 @@ export class ExerciseCacheService {
       this.usage.recordMiss(canonical.type, canonical.difficulty);
       this.logger.warn(`cache storage unavailable, generating without the cache: ${(error as Error).message}`);
     }
-    const key = cacheKeyFor(canonical, slot);
+    const key = keyOfCanonical(canonical, slot);
     const result = await this.generations.run(key, () =>
       this.lock.withLock(key, async (outcome) => {
         if (outcome !== 'unavailable') {
@@ -303,7 +303,7 @@ export class ExerciseCacheService {
   /** One round trip at most: L1 first, then the single row (or the variants of the context). */
   private async findServable(canonical: CanonicalContext, bucket: number, exclude: Set<string>): Promise<CachedEntry | null> {
     if (bucket === 1) {
-      const key = cacheKeyFor(canonical, 1);
+      const key = keyOfCanonical(canonical, 1);
       if (exclude.has(key)) return null;
       return this.findLiveByKey(key);
     }
@@ -354,8 +354,8 @@ export class ExerciseCacheService {
 
   private entryToStore(canonical: CanonicalContext, slot: number, exercise: Exercise, options: StoreOptions): EntryToStore {
     return {
-      key: cacheKeyFor(canonical, slot),
-      contextKey: cacheKeyFor(canonical, 1),
+      key: keyOfCanonical(canonical, slot),
+      contextKey: keyOfCanonical(canonical, 1),
       variant: slot,
       exerciseType: canonical.type,
       difficulty: canonical.difficulty,

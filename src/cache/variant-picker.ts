@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { CanonicalContext, cacheKeyFor } from './cache-key';
+import { CanonicalContext, keyOfCanonical } from './cache-key';
 import type { CachedEntry } from './cache-entry';
 import { ExerciseCacheRepository } from './exercise-cache.repository';
 import { UsageBuffer } from './usage-buffer';
@@ -18,7 +18,7 @@ export class VariantPicker {
 
   /** A live variant not in `exclude`, chosen at random among the least used; null when none is left. */
   async pickServable(context: CanonicalContext, bucket: number, exclude: ReadonlySet<string>): Promise<CachedEntry | null> {
-    const live = await this.repository.findLiveVariants(cacheKeyFor(context, 1), bucket);
+    const live = await this.repository.findLiveVariants(keyOfCanonical(context, 1), bucket);
     return this.leastUsed(live.filter((entry) => !exclude.has(entry.key)));
   }
 
@@ -33,7 +33,7 @@ export class VariantPicker {
     db?: Parameters<ExerciseCacheRepository['findLiveVariants']>[2],
   ): Promise<number> {
     if (bucket === 1) return 1;
-    const live = await this.repository.findLiveVariants(cacheKeyFor(context, 1), bucket, db);
+    const live = await this.repository.findLiveVariants(keyOfCanonical(context, 1), bucket, db);
     const taken = new Set(live.map((entry) => entry.variant));
     for (let slot = 1; slot <= bucket; slot++) {
       if (!taken.has(slot)) return slot;
