@@ -115,18 +115,7 @@ export class MaintenanceRepository {
       orderBy: [{ startedAt: 'desc' }, { id: 'desc' }],
       take: limit,
     });
-    return rows.map((row) => ({
-      id: Number(row.id),
-      job: row.job as MaintenanceJob,
-      status: row.status as RunStatus,
-      affected: row.affected,
-      durationMs: row.durationMs,
-      error: row.error,
-      instance: row.instance,
-      trigger: row.trigger as RunTrigger,
-      startedAt: row.startedAt,
-      finishedAt: row.finishedAt ?? row.startedAt,
-    }));
+    return rows.map(toRecordedRun);
   }
 
   /**
@@ -147,19 +136,36 @@ export class MaintenanceRepository {
     return new Map(
       rows.map((row) => [
         row.job as MaintenanceJob,
-        {
-          id: Number(row.id),
-          job: row.job as MaintenanceJob,
-          status: row.status as RunStatus,
-          affected: row.affected,
-          durationMs: row.duration_ms,
-          error: row.error,
-          instance: row.instance,
-          trigger: row.trigger as RunTrigger,
-          startedAt: row.started_at,
-          finishedAt: row.finished_at ?? row.started_at,
-        },
+        toRecordedRun({ ...row, durationMs: row.duration_ms, startedAt: row.started_at, finishedAt: row.finished_at }),
       ]),
     );
   }
+}
+
+interface RunRow {
+  id: bigint;
+  job: string;
+  status: string;
+  affected: number | null;
+  durationMs: number | null;
+  error: string | null;
+  instance: string;
+  trigger: string;
+  startedAt: Date;
+  finishedAt: Date | null;
+}
+
+function toRecordedRun(row: RunRow): RecordedRun {
+  return {
+    id: Number(row.id),
+    job: row.job as MaintenanceJob,
+    status: row.status as RunStatus,
+    affected: row.affected,
+    durationMs: row.durationMs,
+    error: row.error,
+    instance: row.instance,
+    trigger: row.trigger as RunTrigger,
+    startedAt: row.startedAt,
+    finishedAt: row.finishedAt ?? row.startedAt,
+  };
 }
