@@ -1,0 +1,168 @@
+import { ExerciseCacheError, ExerciseCacheLeaseConflictError, ExerciseCacheRateLimitedError, ExerciseCacheTimeoutError, ExerciseCacheUnavailableError } from './client-errors';
+import { normalizeTopics } from './client-key';
+import type {
+  CachedExercise,
+  Exercise,
+  ExerciseCacheClientOptions,
+  ExerciseContext,
+  GetOrGenerateOptions,
+  Invalidated,
+  LookupOptions,
+  NearMiss,
+  NearOptions,
+  OverviewStats,
+  StoreOptions,
+  StoredExercise,
+} from './client-types';
+import { HttpTransport, retryAfterOf, sleep } from './http-transport';
+
+const DEFAULT_LEASE_SECONDS = 30;
+const DEFAULT_WAIT_MS = 10000;
+
+/** The REST API of exercise-cache, typed. Create one with createExerciseCacheClient(). */
+export interface ExerciseCacheClient {
+  /** The cached exercise for a context, or null on a miss. */
+  get(context: ExerciseContext, options?: LookupOptions): Promise<CachedExercise | null>;
+  /** Stores an exercise; with `leaseToken`, into the leased slot (409 when the lease went to another caller). */
+  set(context: ExerciseContext, exercise: Exercise, options?: StoreOptions): Promise<StoredExercise>;
+  /**
+   * A cached exercise, or generate() once across every client and replica (memcache leases):
+   * one caller per context gets a lease and generates, the others wait for its exercise. When the
+   * service is unreachable it still generates and returns, and tells the logger.
+   */
+  getOrGenerate(context: ExerciseContext, generate: (context: ExerciseContext) => Promise<Exercise>, options?: GetOrGenerateOptions): Promise<Exercise>;
+  /** Removes one entry by key, or every variant of a context; returns how many were removed. */
+  invalidate(keyOrContext: string | ExerciseContext): Promise<number>;
+  /** Live entries of the same type and difficulty with overlapping topics. */
+  near(context: ExerciseContext, options?: NearOptions): Promise<NearMiss[]>;
+  /** Overall statistics (GET /exercise-cache/stats). */
+  stats(): Promise<OverviewStats>;
+}
+
+export function createExerciseCacheClient(options: ExerciseCacheClientOptions): ExerciseCacheClient {
+  if (!options || typeof options.baseUrl !== 'string' || !/^https?:\/\//.test(options.baseUrl)) {
+    throw new TypeError('createExerciseCacheClient: baseUrl must be an http(s) URL');
+  }
+  const transport = new HttpTransport({
+    baseUrl: options.baseUrl,
+    apiKey: options.apiKey,
+    timeoutMs: options.timeoutMs ?? 10000,
+    retries: options.retries ?? 2,
+    logger: options.logger,
+  });
+  const logger = options.logger;
+
+  const contextQuery = (context: ExerciseContext) => ({ type: context.type, difficulty: context.difficulty, topics: context.topics });
+
+  const get: ExerciseCacheClient['get'] = async (context, lookup = {}) => {
+    const answer = await transport.expect(
+      { method: 'GET', path: '/exercise-cache', query: { ...contextQuery(context), variants: lookup.variants, exclude: joined(lookup.exclude) } },
+      [200, 404],
+    );
+    return answer.status === 200 ? (answer.body as CachedExercise) : null;
+  };
+
+  const set: ExerciseCacheClient['set'] = async (context, exercise, store = {}) => {
+    const { leaseToken, ...fields } = store;
+    const answer = await transport.expect(
+      {
+        method: 'POST',
+        path: '/exercise-cache',
+        body: { context: { type: context.type, difficulty: context.difficulty, topics: [...context.topics] }, exercise, ...fields },
+        headers: leaseToken ? { 'x-cache-lease': leaseToken } : undefined,
+      },
+      [200, 201],
+    );
+    return answer.body as StoredExercise;
+  };
+
+  const getOrGenerate: ExerciseCacheClient['getOrGenerate'] = async (context, generate, request = {}) => {
+    const leaseSeconds = request.leaseSeconds ?? DEFAULT_LEASE_SECONDS;
+    const waitMs = request.waitMs ?? DEFAULT_WAIT_MS;
+    const giveUpAt = Date.now() + (request.maxWaitMs ?? leaseSeconds * 1000 + waitMs);
+    const canonical: ExerciseContext = { type: context.type, difficulty: context.difficulty, topics: normalizeTopics(context.topics) };
+    const store = { ttlSeconds: request.ttlSeconds, generationCost: request.generationCost, variants: request.variants };
+    for (;;) {
+      let answer;
+      try {
+        answer = await transport.expect(
+          {
+            method: 'GET',
+            path: '/exercise-cache',
+            query: { ...contextQuery(context), variants: request.variants, exclude: joined(request.exclude), lease: leaseSeconds, wait: waitMs },
+            extraTimeoutMs: waitMs,
+          },
+          [200, 404],
+        );
+      } catch (error) {
+        if (!isDegradable(error)) throw error;
+        logger?.warn(`exercise-cache unavailable, generating without it: ${(error as Error).message}`, { type: context.type });
+        return generate(canonical);
+      }
+      if (answer.status === 200) return (answer.body as CachedExercise).exercise;
+      const token = answer.headers.get('x-cache-lease');
+      if (token) return generateUnderLease(canonical, generate, token, store);
+      // Another caller holds the lease and our wait ran out: wait again, or generate after all.
+      if (Date.now() >= giveUpAt) {
+        logger?.warn('waited for another caller\'s generation in vain; generating', { type: context.type });
+        return generate(canonical);
+      }
+      await sleep(Math.min(retryAfterOf(answer.headers) ?? 0, 1000, Math.max(0, giveUpAt - Date.now())));
+    }
+  };
+
+  async function generateUnderLease(
+    context: ExerciseContext,
+    generate: (context: ExerciseContext) => Promise<Exercise>,
+    leaseToken: string,
+    store: Omit<StoreOptions, 'leaseToken'>,
+  ): Promise<Exercise> {
+    const started = Date.now();
+    const exercise = await generate(context);
+    try {
+      await set(context, exercise, { ...store, generationTimeMs: Date.now() - started, leaseToken });
+    } catch (error) {
+      if (error instanceof ExerciseCacheLeaseConflictError) {
+        logger?.warn('lease expired before the exercise was stored (another caller has it now); returning it uncached', { type: context.type });
+      } else if (isDegradable(error)) {
+        logger?.warn(`exercise-cache unavailable, returning the exercise uncached: ${(error as Error).message}`, { type: context.type });
+      } else {
+        throw error;
+      }
+    }
+    return exercise;
+  }
+
+  const invalidate: ExerciseCacheClient['invalidate'] = async (keyOrContext) => {
+    if (typeof keyOrContext === 'string') {
+      const answer = await transport.expect({ method: 'DELETE', path: `/exercise-cache/${encodeURIComponent(keyOrContext)}` }, [204, 404]);
+      return answer.status === 204 ? 1 : 0;
+    }
+    const answer = await transport.expect({ method: 'DELETE', path: '/exercise-cache', query: contextQuery(keyOrContext) }, [200]);
+    return (answer.body as Invalidated).removed;
+  };
+
+  const near: ExerciseCacheClient['near'] = async (context, options = {}) => {
+    const answer = await transport.expect(
+      { method: 'GET', path: '/exercise-cache/near', query: { ...contextQuery(context), minOverlap: options.minOverlap, limit: options.limit } },
+      [200],
+    );
+    return answer.body as NearMiss[];
+  };
+
+  const stats: ExerciseCacheClient['stats'] = async () => (await transport.expect({ method: 'GET', path: '/exercise-cache/stats' }, [200])).body as OverviewStats;
+
+  return { get, set, getOrGenerate, invalidate, near, stats };
+}
+
+/** Unreachable, overloaded or too slow: getOrGenerate carries on without the cache. */
+function isDegradable(error: unknown): boolean {
+  return error instanceof ExerciseCacheUnavailableError || error instanceof ExerciseCacheTimeoutError || error instanceof ExerciseCacheRateLimitedError;
+}
+
+/** exclude as one comma-separated parameter (keys never contain commas). */
+function joined(keys: readonly string[] | undefined): string | undefined {
+  return keys && keys.length > 0 ? keys.join(',') : undefined;
+}
+
+export { ExerciseCacheError };
