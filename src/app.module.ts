@@ -11,6 +11,7 @@ import { HealthModule } from './health/health.module';
 import { LoggingModule } from './logging/logging.module';
 import { MaintenanceModule } from './maintenance/maintenance.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { QualityModule } from './quality/quality.module';
 import { SecurityModule } from './security/security.module';
 
 @Module({})
@@ -25,6 +26,7 @@ export class AppModule {
         DatabaseModule.forRoot(database),
         MetricsModule,
         CacheModule,
+        QualityModule,
         ScheduleModule.forRoot(),
         MaintenanceModule,
         HealthModule,

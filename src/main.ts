@@ -4,9 +4,13 @@ import { createApp } from './app';
 import { ConfigValidationError, validateConfig } from './config/app-config';
 import { openDatabase } from './database/database-handle';
 import { EmbeddedPostgresError } from './database/embedded-postgres';
+import { InvalidExerciseSchemaError } from './quality/schemas/exercise-schema.errors';
+import { schemaRegistryFor } from './quality/schemas/schema-registry-for-config';
 
 async function main(): Promise<void> {
   const config = validateConfig(process.env);
+  // Before the database: a broken schema file stops startup at once, with one line naming it.
+  schemaRegistryFor(config);
   const pretty = config.LOG_PRETTY ?? config.NODE_ENV === 'development';
   const bootLog = pino({
     level: config.LOG_LEVEL,
@@ -46,7 +50,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  const expected = error instanceof ConfigValidationError || error instanceof EmbeddedPostgresError;
+  const expected = error instanceof ConfigValidationError || error instanceof EmbeddedPostgresError || error instanceof InvalidExerciseSchemaError;
   process.stderr.write(`exercise-cache failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
   if (!expected && error instanceof Error && process.env.LOG_LEVEL === 'debug') process.stderr.write(`${error.stack}\n`);
   process.exit(1);

@@ -1,4 +1,7 @@
 import { Module } from '@nestjs/common';
+import { AppConfig } from '../config/app-config';
+import { ExerciseSchemaRegistry } from '../quality/schemas/exercise-schema-registry';
+import { schemaRegistryFor } from '../quality/schemas/schema-registry-for-config';
 import { ExerciseCacheStatsController } from './exercise-cache-stats.controller';
 import { ExerciseCacheController } from './exercise-cache.controller';
 import { ExerciseCacheRepository } from './exercise-cache.repository';
@@ -12,7 +15,16 @@ import { VariantPicker } from './variant-picker';
 /** Import this module to inject ExerciseCacheService anywhere in the application. */
 @Module({
   controllers: [ExerciseCacheStatsController, ExerciseCacheController],
-  providers: [ExerciseCacheRepository, ExerciseCacheService, GenerationLock, InvalidationBus, L1Cache, UsageBuffer, VariantPicker],
-  exports: [ExerciseCacheService],
+  providers: [
+    ExerciseCacheRepository,
+    ExerciseCacheService,
+    GenerationLock,
+    InvalidationBus,
+    L1Cache,
+    UsageBuffer,
+    VariantPicker,
+    { provide: ExerciseSchemaRegistry, useFactory: schemaRegistryFor, inject: [AppConfig] },
+  ],
+  exports: [ExerciseCacheService, ExerciseSchemaRegistry, L1Cache, InvalidationBus],
 })
 export class CacheModule {}

@@ -2,6 +2,8 @@ import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { isStorageUnavailable } from '../common/storage-unavailable';
 import { CacheMetrics } from '../metrics/cache-metrics.service';
+import { ExerciseSchemaViolationError } from '../quality/schemas/exercise-schema.errors';
+import { ExerciseSchemaRegistry } from '../quality/schemas/exercise-schema-registry';
 import { CACHE_KEY_PATTERN, CanonicalContext, ExerciseContext, cacheKeyFor, canonicalize, keyOfCanonical, userContextHashFor } from './cache-key';
 import type { CachedEntry, EntryToStore } from './cache-entry';
 import {
@@ -43,7 +45,12 @@ export interface LookupOptions {
 export interface GetOrGenerateOptions extends StoreOptions, LookupOptions {
   /** Serve a live entry sharing at least minOverlap topics instead of generating. */
   acceptNearMiss?: { minOverlap: number };
+  /** Calls of generate() (1..10) while it returns exercises that break the type's schema; default 2. */
+  generateAttempts?: number;
 }
+
+export const DEFAULT_GENERATE_ATTEMPTS = 2;
+export const MAX_GENERATE_ATTEMPTS = 10;
 
 export interface StoredExercise {
   key: string;
@@ -70,6 +77,7 @@ export class ExerciseCacheService {
     private readonly lock: GenerationLock,
     private readonly metrics: CacheMetrics,
     private readonly variants: VariantPicker,
+    private readonly schemas: ExerciseSchemaRegistry,
   ) {}
 
   /** The cached exercise for a context, or null (and the lookup counts as a miss). */
@@ -98,6 +106,7 @@ export class ExerciseCacheService {
   async set(context: ExerciseContext, exercise: Exercise, options: StoreOptions = {}): Promise<StoredExercise> {
     assertValidContext(context);
     assertValidExercise(exercise);
+    this.assertMatchesSchema(context.type, exercise, 'write');
     this.assertValidStoreOptions(options);
     const canonical = canonicalize(context);
     const bucket = options.variants ?? this.config.VARIANTS_PER_CONTEXT;
@@ -120,6 +129,7 @@ export class ExerciseCacheService {
   async setVariant(context: ExerciseContext, variant: number, exercise: Exercise, options: StoreOptions = {}): Promise<StoredExercise> {
     assertValidContext(context);
     assertValidExercise(exercise);
+    this.assertMatchesSchema(context.type, exercise, 'write');
     this.assertValidStoreOptions(options);
     assertIntegerInRange(variant, 'variant', 1, MAX_VARIANTS);
     return this.store(canonicalize(context), variant, exercise, options);
@@ -139,6 +149,7 @@ export class ExerciseCacheService {
   ): Promise<Exercise> {
     const { canonical, bucket, exclude } = this.prepareLookup(context, options);
     this.assertValidStoreOptions(options);
+    assertIntegerInRange(options.generateAttempts, 'generateAttempts', 1, MAX_GENERATE_ATTEMPTS);
     let slot = 1;
     try {
       const entry = await this.findServable(canonical, bucket, exclude);
@@ -319,23 +330,39 @@ export class ExerciseCacheService {
     return entry;
   }
 
+  /**
+   * An exercise that breaks its type's schema (or is no storable JSON object) is never cached or
+   * returned: generate() is called again, up to generateAttempts times, then the last problem is
+   * thrown. An error thrown by generate() itself is not retried.
+   */
   private async generateAndStore(
     canonical: CanonicalContext,
     slot: number,
     generate: (context: CanonicalContext) => Promise<Exercise>,
-    options: StoreOptions,
+    options: GetOrGenerateOptions,
   ): Promise<Exercise> {
-    const started = performance.now();
+    const attempts = options.generateAttempts ?? DEFAULT_GENERATE_ATTEMPTS;
     let exercise: Exercise;
-    try {
-      exercise = await generate(canonical);
-    } catch (error) {
-      this.metrics.generated(false, (performance.now() - started) / 1000);
-      throw error;
+    let elapsedMs: number;
+    for (let attempt = 1; ; attempt++) {
+      const started = performance.now();
+      try {
+        exercise = await generate(canonical);
+      } catch (error) {
+        this.metrics.generated(false, (performance.now() - started) / 1000);
+        throw error;
+      }
+      elapsedMs = Math.round(performance.now() - started);
+      this.metrics.generated(true, elapsedMs / 1000);
+      try {
+        assertValidExercise(exercise);
+        this.assertMatchesSchema(canonical.type, exercise, 'generate');
+        break;
+      } catch (error) {
+        if (attempt >= attempts) throw error;
+        this.logger.warn(`generate() returned an invalid ${canonical.type} exercise (attempt ${attempt} of ${attempts}): ${(error as Error).message}`);
+      }
     }
-    const elapsedMs = Math.round(performance.now() - started);
-    this.metrics.generated(true, elapsedMs / 1000);
-    assertValidExercise(exercise);
     try {
       await this.store(canonical, slot, exercise, { ...options, generationTimeMs: options.generationTimeMs ?? elapsedMs });
     } catch (error) {
@@ -344,6 +371,13 @@ export class ExerciseCacheService {
       this.logger.warn(`generated exercise for ${canonical.type} could not be cached (storage unavailable); returning it uncached`);
     }
     return exercise;
+  }
+
+  private assertMatchesSchema(exerciseType: string, exercise: Exercise, source: 'write' | 'generate'): void {
+    const violation = this.schemas.violationOf(exerciseType, exercise);
+    if (!violation) return;
+    this.metrics.schemaViolation(exerciseType, source);
+    throw new ExerciseSchemaViolationError(violation);
   }
 
   private async store(canonical: CanonicalContext, slot: number, exercise: Exercise, options: StoreOptions): Promise<StoredExercise> {

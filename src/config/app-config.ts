@@ -154,6 +154,14 @@ export class AppConfig {
   })
   TRUST_PROXY?: string;
 
+  /** Folder of `<type>.schema.json` files (JSON Schema draft 2020-12); unset: exercises are not checked against schemas. */
+  @IsOptional() @IsString()
+  EXERCISE_SCHEMAS_DIR?: string;
+
+  /** Reports (from distinct reporters) that put an entry in quarantine. */
+  @Transform(toInt) @IsInt() @Min(1) @Max(1000)
+  QUARANTINE_AFTER_REPORTS = 1;
+
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
 
@@ -177,7 +185,7 @@ export function trustProxyOf(config: AppConfig): boolean | string {
 export function validateConfig(env: Record<string, unknown>, options: { serving: boolean } = { serving: true }): AppConfig {
   const known = Object.keys(new AppConfig());
   const relevant: Record<string, unknown> = {};
-  for (const name of [...known, 'DATABASE_URL', 'API_KEYS', 'METRICS_TOKEN', 'CORS_ORIGINS', 'TRUST_PROXY', 'LOG_PRETTY']) {
+  for (const name of [...known, 'DATABASE_URL', 'API_KEYS', 'METRICS_TOKEN', 'CORS_ORIGINS', 'TRUST_PROXY', 'LOG_PRETTY', 'EXERCISE_SCHEMAS_DIR']) {
     const value = env[name];
     if (value !== undefined && value !== '') relevant[name] = value;
   }

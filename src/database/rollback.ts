@@ -24,6 +24,7 @@ export const GUIDE_ROLLBACK_STATEMENTS = [
 const SERVICE_ROLLBACK_STATEMENTS = [
   'DROP TABLE IF EXISTS exercise_cache_lookup_stats',
   'DROP TABLE IF EXISTS exercise_cache_maintenance_runs',
+  'DROP TABLE IF EXISTS exercise_cache_reports',
 ];
 
 export async function rollback(connectionString: string, log: (line: string) => void = () => undefined): Promise<void> {

@@ -21,6 +21,7 @@ export class CacheMetrics {
   private readonly generationSeconds: Histogram;
   private readonly degraded: Counter<'operation'>;
   private readonly flushes: Counter<'outcome'>;
+  private readonly schemaViolations: Counter<'exercise_type' | 'source'>;
 
   constructor(registry: MetricsRegistry) {
     const registers = [registry];
@@ -81,6 +82,12 @@ export class CacheMetrics {
       labelNames: ['outcome'],
       registers,
     });
+    this.schemaViolations = new Counter({
+      name: 'exercise_cache_schema_violations_total',
+      help: "Exercises refused because they broke their type's JSON Schema, by type and source (write: set/POST/import, generate: getOrGenerate's generator)",
+      labelNames: ['exercise_type', 'source'],
+      registers,
+    });
   }
 
   /** The L1 reports its size when /metrics is scraped. */
@@ -120,6 +127,10 @@ export class CacheMetrics {
 
   storageError(operation: string): void {
     this.degraded.inc({ operation });
+  }
+
+  schemaViolation(exerciseType: string, source: 'write' | 'generate'): void {
+    this.schemaViolations.inc({ exercise_type: this.types.label(exerciseType), source });
   }
 
   flushed(ok: boolean): void {

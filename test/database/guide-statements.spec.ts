@@ -257,7 +257,7 @@ describe('the migration guide, statement by statement', () => {
           `SELECT relname AS name FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r', 'v', 'm')
            UNION ALL SELECT proname FROM pg_proc WHERE pronamespace = 'public'::regnamespace ORDER BY 1`,
         );
-        expect(rows.map((r) => r.name)).toEqual(['_prisma_migrations', 'exercise_cache_lookup_stats', 'exercise_cache_maintenance_runs']);
+        expect(rows.map((r) => r.name)).toEqual(['_prisma_migrations', 'exercise_cache_lookup_stats', 'exercise_cache_maintenance_runs', 'exercise_cache_reports']);
       } finally {
         await client.query('ROLLBACK');
         client.release();
