@@ -13,6 +13,11 @@ export const MAX_TTL_SECONDS = 2_592_000;
 export const MAX_VARIANTS = 20;
 export const MAX_EXCLUDED_KEYS = 100;
 export const MAX_EXERCISE_DEPTH = 32;
+/**
+ * The type lookup outcomes are counted under when their type has no stored entry: not a valid
+ * type (parentheses), so it never collides with one.
+ */
+export const UNKNOWN_TYPE_BUCKET = '(unknown)';
 
 /** A caller's mistake through DI; over HTTP the DTOs catch the same mistakes first. */
 export class InvalidCacheRequestError extends BadRequestException {

@@ -3,6 +3,7 @@ import type { Pool, PoolClient } from 'pg';
 import { PrismaService } from '../database/prisma.service';
 import { CONTEXT_LOCK_SPACE, advisoryLockIdOf } from './advisory-locks';
 import type { CachedEntry, EntryToStore, UsageBatch } from './cache-entry';
+import { UNKNOWN_TYPE_BUCKET } from './context-rules';
 
 /** The pool, or one client inside a transaction. */
 type Queryable = Pool | PoolClient;
@@ -202,6 +203,10 @@ export class ExerciseCacheRepository {
    * Writes a batch of buffered usage and lookup outcomes in one statement, in a transaction of its
    * own. Keys are sorted so two replicas flushing at once lock rows in the same order.
    *
+   * Lookups alone must not add rows without bound (any read key can invent types): outcomes of a
+   * type that has no stored entry and no hit are counted under UNKNOWN_TYPE_BUCKET, one row per
+   * day and difficulty.
+   *
    * Counters must be written exactly once, and a statement whose answer never arrived (timeout,
    * lost connection) may still be applied by the server later. So: a failure before COMMIT was
    * sent leaves nothing behind (the connection is dropped and the server rolls back) and the batch
@@ -231,7 +236,14 @@ export class ExerciseCacheRepository {
                  RETURNING 1
                ), outcomes AS (
                  INSERT INTO exercise_cache_lookup_stats AS s (day, exercise_type, difficulty, hits, near_hits, misses, cost_saved)
-                 SELECT * FROM unnest($4::date[], $5::varchar[], $6::int[], $7::bigint[], $8::bigint[], $9::bigint[], $10::numeric[])
+                 SELECT o.day,
+                        CASE WHEN o.hits + o.near_hits > 0 OR EXISTS (SELECT 1 FROM exercise_cache c WHERE c.exercise_type = o.exercise_type)
+                             THEN o.exercise_type ELSE '${UNKNOWN_TYPE_BUCKET}' END,
+                        o.difficulty, sum(o.hits), sum(o.near_hits), sum(o.misses), sum(o.cost_saved)
+                 FROM unnest($4::date[], $5::varchar[], $6::int[], $7::bigint[], $8::bigint[], $9::bigint[], $10::numeric[])
+                      AS o(day, exercise_type, difficulty, hits, near_hits, misses, cost_saved)
+                 GROUP BY 1, 2, 3
+                 ORDER BY 1, 2, 3
                  ON CONFLICT (day, exercise_type, difficulty) DO UPDATE SET
                    hits = s.hits + excluded.hits, near_hits = s.near_hits + excluded.near_hits,
                    misses = s.misses + excluded.misses, cost_saved = s.cost_saved + excluded.cost_saved

@@ -1,4 +1,5 @@
 import { cacheKeyFor } from '../../src/cache/cache-key';
+import { UNKNOWN_TYPE_BUCKET } from '../../src/cache/context-rules';
 import { ExerciseCacheRepository } from '../../src/cache/exercise-cache.repository';
 import { ExerciseCacheService } from '../../src/cache/exercise-cache.service';
 import { UsageBuffer } from '../../src/cache/usage-buffer';
@@ -200,6 +201,46 @@ describe(`${ExerciseCacheService.name} statistics`, () => {
       const { rows } = await db.pool.query('SELECT day::text FROM exercise_cache_lookup_stats WHERE exercise_type = $1', [type]);
       expect(rows).toEqual([{ day: today() }]);
       expect(await rowsOf(db.pool, 'exercise_type = $1', [type])).toHaveLength(1);
+    });
+  });
+
+  describe('misses for types with no stored entry', () => {
+    const statsRows = async () => Number((await db.pool.query('SELECT count(*) AS n FROM exercise_cache_lookup_stats')).rows[0].n);
+
+    it(`are counted under "${UNKNOWN_TYPE_BUCKET}": 50,000 misses with new types add at most one row per difficulty`, async () => {
+      const t = await startTestApp(db.url, { USAGE_FLUSH_INTERVAL_MS: '60000' });
+      try {
+        const usage = t.app.get(UsageBuffer);
+        const before = await statsRows();
+        const before5 = await outcomesOf(db.pool, UNKNOWN_TYPE_BUCKET);
+        for (let i = 0; i < 50_000; i++) usage.recordMiss(`invented_${i}`, (i % 5) + 1);
+        await usage.flush();
+        expect((await statsRows()) - before).toBeLessThanOrEqual(5);
+        expect((await outcomesOf(db.pool, UNKNOWN_TYPE_BUCKET)).misses - before5.misses).toBe(50_000);
+      } finally {
+        await t.close();
+      }
+    });
+
+    it('are counted under their own type once the type has an entry; lookups of unknown types through the service too', async () => {
+      const t = await startTestApp(db.url, { USAGE_FLUSH_INTERVAL_MS: '60000' });
+      try {
+        const cache = t.app.get(ExerciseCacheService);
+        const known = { type: 'known_type', difficulty: 2, topics: ['here'] };
+        await cache.set(known, { q: 1 });
+        const before = await statsRows();
+        const unknownBefore = await outcomesOf(db.pool, UNKNOWN_TYPE_BUCKET);
+        for (let i = 0; i < 40; i++) expect(await cache.get({ type: `never_stored_${i}`, difficulty: 2, topics: ['x'] })).toBeNull();
+        expect(await cache.get({ ...known, topics: ['elsewhere'] })).toBeNull();
+        expect(await cache.get(known)).toEqual({ q: 1 });
+        await cache.flushUsage();
+        expect(await outcomesOf(db.pool, 'known_type')).toMatchObject({ hits: 1, misses: 1 });
+        expect((await outcomesOf(db.pool, UNKNOWN_TYPE_BUCKET)).misses - unknownBefore.misses).toBe(40);
+        expect(await outcomesOf(db.pool, 'never_stored_0')).toMatchObject({ misses: 0 });
+        expect((await statsRows()) - before).toBeLessThanOrEqual(2);
+      } finally {
+        await t.close();
+      }
     });
   });
 });

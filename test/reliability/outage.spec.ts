@@ -74,6 +74,9 @@ describe('database outage under load', () => {
       expect((await call('post', 'POST', '/exercise-cache', { context: hot[i], exercise: { hot: i } })).status).toBe(201);
       expect((await call('hot', 'GET', hotUrl(i))).status).toBe(200); // now in L1
     }
+    // Misses are counted under their type only while the type has a stored entry.
+    const missTypeEntry = { context: { type: 'outage_miss', difficulty: 2, topics: ['stored'] }, exercise: { stored: true } };
+    expect((await call('post', 'POST', '/exercise-cache', missTypeEntry)).status).toBe(201);
   }, 120000);
   afterAll(async () => {
     await t?.close();
