@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Pool, PoolClient } from 'pg';
+import { CheckedOutClient } from '../database/checked-out-client';
 import { PrismaService } from '../database/prisma.service';
 import { CONTEXT_LOCK_SPACE, advisoryLockIdOf } from './advisory-locks';
 import type { CachedEntry, EntryToStore, UsageBatch } from './cache-entry';
@@ -128,18 +129,20 @@ export class ExerciseCacheRepository {
    * its variants choose their slots one at a time (two new variants never land in one slot).
    */
   async withContextLock<T>(contextKey: string, work: (db: Queryable) => Promise<T>): Promise<T> {
-    const client = await this.prisma.pool.connect();
+    const session = new CheckedOutClient(await this.prisma.pool.connect());
+    const client = session.client;
     try {
       await client.query('BEGIN');
       await client.query('SELECT pg_advisory_xact_lock($1, $2)', [CONTEXT_LOCK_SPACE, advisoryLockIdOf(contextKey)]);
       const result = await work(client);
       await client.query('COMMIT');
+      session.release();
       return result;
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
+      // A connection that cannot even roll back is in an unknown state: destroyed, not reused.
+      const rolledBack = await client.query('ROLLBACK').then(() => true, () => false);
+      session.release(rolledBack ? undefined : error);
       throw error;
-    } finally {
-      client.release();
     }
   }
 
@@ -218,11 +221,8 @@ export class ExerciseCacheRepository {
     const outcomes = [...batch.outcomes.values()].sort((a, b) =>
       `${a.day}|${a.exerciseType}|${a.difficulty}` < `${b.day}|${b.exerciseType}|${b.difficulty}` ? -1 : 1,
     );
-    const client = await this.prisma.pool.connect();
-    // A checked-out client has no error listener: without this one, the server dropping the
-    // connection between two of our queries would be an uncaught 'error' event.
-    const ignore = () => undefined;
-    client.on('error', ignore);
+    const session = new CheckedOutClient(await this.prisma.pool.connect());
+    const client = session.client;
     let xid: string | undefined;
     try {
       await client.query('BEGIN');
@@ -266,13 +266,11 @@ export class ExerciseCacheRepository {
       });
       xid = rows[0].xid;
       await client.query('COMMIT');
-      client.release();
+      session.release();
     } catch (error) {
-      client.release(true); // never reuse a connection in an unknown state; the server rolls back what was not committed
+      session.release(error); // never reuse a connection in an unknown state; the server rolls back what was not committed
       if (xid !== undefined) throw new UsageWriteInDoubt(xid, error as Error);
       throw error;
-    } finally {
-      client.removeListener('error', ignore);
     }
   }
 

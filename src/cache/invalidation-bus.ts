@@ -78,6 +78,8 @@ export class InvalidationBus implements OnModuleInit, OnModuleDestroy {
   private scheduleReconnect(): void {
     if (this.stopped || this.reconnectTimer) return;
     this.listener?.removeAllListeners();
+    // The old connection may still report an error while it closes: heard, not thrown.
+    this.listener?.on('error', () => undefined);
     this.listener?.end().catch(() => undefined);
     this.listener = undefined;
     this.reconnectTimer = setTimeout(() => {

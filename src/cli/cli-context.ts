@@ -1,6 +1,7 @@
 import type { INestApplicationContext, LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Client } from 'pg';
+import { ignoreConnectionErrors } from '../database/checked-out-client';
 import { AppConfig, validateConfig } from '../config/app-config';
 import { DatabaseHandle, openDatabase } from '../database/database-handle';
 import { CliModule } from './cli.module';
@@ -71,7 +72,7 @@ async function openCliDatabase(config: AppConfig, log: (line: string) => void): 
 }
 
 async function isMigratedCache(url: string): Promise<boolean> {
-  const client = new Client({ connectionString: url, connectionTimeoutMillis: 1000 });
+  const client = ignoreConnectionErrors(new Client({ connectionString: url, connectionTimeoutMillis: 1000 }));
   try {
     await client.connect();
     const { rows } = await client.query<{ found: boolean }>("SELECT to_regclass('public.exercise_cache') IS NOT NULL AS found");

@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import { ignoreConnectionErrors } from './checked-out-client';
 
 /** The same server URL pointing at another database. */
 export function withDatabase(url: string, database: string): string {
@@ -9,7 +10,7 @@ export function withDatabase(url: string, database: string): string {
 
 /** One statement on its own connection (CREATE/DROP DATABASE cannot run on a pooled one in a transaction). */
 export async function adminQuery(url: string, sql: string): Promise<void> {
-  const client = new Client({ connectionString: url });
+  const client = ignoreConnectionErrors(new Client({ connectionString: url }));
   await client.connect();
   try {
     await client.query(sql);

@@ -5,6 +5,7 @@ import { chmod, chown, cp, mkdir, open, readFile, rename, rm, stat, writeFile } 
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { Client } from 'pg';
+import { ignoreConnectionErrors } from './checked-out-client';
 
 export interface EmbeddedPostgresOptions {
   /** Cluster folder; created and initialised on first start, reused afterwards. */
@@ -192,7 +193,7 @@ export class EmbeddedPostgres {
   }
 
   private async createDatabaseIfMissing(): Promise<void> {
-    const client = new Client({ host: '127.0.0.1', port: this.port, user: SUPERUSER, database: 'postgres' });
+    const client = ignoreConnectionErrors(new Client({ host: '127.0.0.1', port: this.port, user: SUPERUSER, database: 'postgres' }));
     await client.connect();
     try {
       const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [this.database]);
@@ -217,7 +218,7 @@ function portIsFree(port: number): Promise<boolean> {
 
 /** True once the server on the port accepts connections and is the one running on dataDir. */
 async function servesDataDir(port: number, dataDir: string): Promise<boolean> {
-  const client = new Client({ host: '127.0.0.1', port, user: SUPERUSER, database: 'postgres', connectionTimeoutMillis: 1000 });
+  const client = ignoreConnectionErrors(new Client({ host: '127.0.0.1', port, user: SUPERUSER, database: 'postgres', connectionTimeoutMillis: 1000 }));
   try {
     await client.connect();
     const { rows } = await client.query<{ dir: string }>("SELECT current_setting('data_directory') AS dir");

@@ -1,6 +1,7 @@
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Client } from 'pg';
+import { ignoreConnectionErrors } from './checked-out-client';
 import { openSchemaEngine } from './schema-engine';
 
 /** prisma/ at the project root; the same relative path from src/database and dist/database. */
@@ -20,7 +21,7 @@ export async function listMigrationNames(): Promise<string[]> {
  * in _prisma_migrations exactly as `prisma migrate deploy` does. Returns the names applied.
  */
 export async function applyMigrations(connectionString: string, log: (line: string) => void = () => undefined): Promise<string[]> {
-  const lockClient = new Client({ connectionString });
+  const lockClient = ignoreConnectionErrors(new Client({ connectionString }));
   await lockClient.connect();
   try {
     await lockClient.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);

@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import { ignoreConnectionErrors } from './checked-out-client';
 import { listMigrationNames } from './migrations';
 
 /**
@@ -28,7 +29,7 @@ const SERVICE_ROLLBACK_STATEMENTS = [
 ];
 
 export async function rollback(connectionString: string, log: (line: string) => void = () => undefined): Promise<void> {
-  const client = new Client({ connectionString });
+  const client = ignoreConnectionErrors(new Client({ connectionString }));
   await client.connect();
   try {
     await client.query('BEGIN');

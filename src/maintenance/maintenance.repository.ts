@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { PoolClient } from 'pg';
+import type { Pool, PoolClient } from 'pg';
+import { CheckedOutClient } from '../database/checked-out-client';
 import { PrismaService } from '../database/prisma.service';
 import type { MaintenanceJob } from '../metrics/maintenance-metrics.service';
 
@@ -36,8 +37,13 @@ const MAX_ERROR_LENGTH = 2000;
  */
 export class MaintenanceSession {
   private locked?: MaintenanceJob;
+  private readonly session: CheckedOutClient;
+  private readonly client: PoolClient;
 
-  constructor(private readonly client: PoolClient) {}
+  constructor(client: PoolClient) {
+    this.session = new CheckedOutClient(client);
+    this.client = client;
+  }
 
   /** pg_try_advisory_lock on the job's key: false while another session (any replica) holds it. */
   async tryLock(job: MaintenanceJob): Promise<boolean> {
@@ -60,37 +66,47 @@ export class MaintenanceSession {
     return rows[0]?.instance;
   }
 
-  async record(run: MaintenanceRun): Promise<void> {
-    await this.client.query(
-      `INSERT INTO exercise_cache_maintenance_runs (job, status, affected, duration_ms, error, instance, trigger, started_at, finished_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-      [
-        run.job,
-        run.status,
-        run.affected,
-        run.durationMs,
-        run.error === null ? null : run.error.slice(0, MAX_ERROR_LENGTH),
-        run.instance.slice(0, 100),
-        run.trigger,
-        run.startedAt,
-        run.finishedAt,
-      ],
-    );
+  /** The error the session's connection was lost with, if it was: the lock went with it. */
+  get lost(): Error | undefined {
+    return this.session.lost;
+  }
+
+  record(run: MaintenanceRun): Promise<void> {
+    return insertRun(this.client, run);
   }
 
   /** Unlocks and returns the connection; a connection that cannot unlock is discarded, which unlocks too. */
   async close(): Promise<void> {
-    if (!this.locked) {
-      this.client.release();
+    if (!this.locked || this.session.lost) {
+      this.session.release();
       return;
     }
     try {
       await this.client.query('SELECT pg_advisory_unlock($1, $2)', [MAINTENANCE_LOCK_SPACE, MAINTENANCE_LOCK_IDS[this.locked]]);
-      this.client.release();
+      this.session.release();
     } catch (error) {
-      this.client.release(error as Error);
+      this.session.release(error);
     }
   }
+}
+
+/** One row of the run history. */
+async function insertRun(db: Pool | PoolClient, run: MaintenanceRun): Promise<void> {
+  await db.query(
+    `INSERT INTO exercise_cache_maintenance_runs (job, status, affected, duration_ms, error, instance, trigger, started_at, finished_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+    [
+      run.job,
+      run.status,
+      run.affected,
+      run.durationMs,
+      run.error === null ? null : run.error.slice(0, MAX_ERROR_LENGTH),
+      run.instance.slice(0, 100),
+      run.trigger,
+      run.startedAt,
+      run.finishedAt,
+    ],
+  );
 }
 
 /** Every query of the maintenance jobs and their run history. */
@@ -100,6 +116,11 @@ export class MaintenanceRepository {
 
   async openSession(): Promise<MaintenanceSession> {
     return new MaintenanceSession(await this.prisma.pool.connect());
+  }
+
+  /** Records a run through the pool, for a run whose own session was lost. */
+  recordRun(run: MaintenanceRun): Promise<void> {
+    return insertRun(this.prisma.pool, run);
   }
 
   /** Rows in the daily metrics view: what a refresh reports as affected. */

@@ -140,6 +140,8 @@ export class MaintenanceService implements OnApplicationBootstrap, OnModuleDestr
       } catch (error) {
         return await this.failed(session, job, trigger, startedAt, elapsed(), error);
       }
+      // The lock went with a lost session: another replica may have run the job meanwhile.
+      if (session.lost) return await this.failed(session, job, trigger, startedAt, elapsed(), session.lost);
       const durationMs = elapsed();
       this.metrics.succeeded(job, durationMs / 1000);
       this.logger.log(`${job} (${trigger}) ok: ${affected} rows affected in ${durationMs} ms`);
@@ -187,13 +189,18 @@ export class MaintenanceService implements OnApplicationBootstrap, OnModuleDestr
     return { status: 'failed', affected: 0, durationMs, error };
   }
 
-  /** A run that cannot be recorded (database gone mid-run) is still logged and counted. */
+  /**
+   * Records on the run's own session, or through the pool when that session was lost. A run that
+   * cannot be recorded at all (database gone) is still logged and counted.
+   */
   private async record(
     session: MaintenanceSession,
     run: { job: MaintenanceJob; status: RunStatus; affected: number | null; durationMs: number | null; error: string | null; trigger: RunTrigger; startedAt: Date },
   ): Promise<void> {
-    await session
-      .record({ ...run, instance: this.instance, finishedAt: new Date() })
+    const row = { ...run, instance: this.instance, finishedAt: new Date() };
+    const onSession = session.lost ? Promise.reject(session.lost) : session.record(row);
+    await onSession
+      .catch((error: Error) => (session.lost ? this.repository.recordRun(row) : Promise.reject(error)))
       .catch((error: Error) => this.logger.warn(`${run.job} (${run.trigger}) ${run.status} run could not be recorded: ${error.message}`));
   }
 }

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { CheckedOutClient } from '../../database/checked-out-client';
 import { PrismaService } from '../../database/prisma.service';
 
 /** A live entry as export writes it. */
@@ -34,8 +35,9 @@ export class ExerciseTransferRepository {
    * consistent snapshot even while the service keeps writing.
    */
   async *liveEntries(batchSize: number): AsyncGenerator<ExportRow[]> {
-    const client = await this.prisma.pool.connect();
-    let failed = false;
+    const session = new CheckedOutClient(await this.prisma.pool.connect());
+    const client = session.client;
+    let failure: unknown;
     try {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
       await client.query(`
@@ -60,12 +62,12 @@ export class ExerciseTransferRepository {
       }
       await client.query('COMMIT');
     } catch (error) {
-      failed = true;
+      failure = error ?? new Error('export failed');
       throw error;
     } finally {
       // A consumer that stops early (or an error) leaves the transaction open: roll it back.
-      if (!failed) await client.query('ROLLBACK').catch(() => undefined);
-      client.release(failed);
+      if (failure === undefined) await client.query('ROLLBACK').catch(() => undefined);
+      session.release(failure);
     }
   }
 
