@@ -41,7 +41,7 @@ export async function createApp(config: AppConfig, database: DatabaseHandle): Pr
     app.enableCors({
       origin: config.CORS_ORIGINS.split(',').map((o) => o.trim()),
       // Browsers hide response headers from scripts unless listed: hit/miss, rate limits, request id.
-      exposedHeaders: ['X-Cache', 'Retry-After', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset', 'X-Request-Id'],
+      exposedHeaders: ['X-Cache', 'X-Cache-Lease', 'Retry-After', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset', 'X-Request-Id'],
     });
   }
   app.useGlobalPipes(

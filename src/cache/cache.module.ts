@@ -2,6 +2,8 @@ import { Module } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { ExerciseSchemaRegistry } from '../quality/schemas/exercise-schema-registry';
 import { schemaRegistryFor } from '../quality/schemas/schema-registry-for-config';
+import { PrismaService } from '../database/prisma.service';
+import { LeaseMetrics } from '../metrics/lease-metrics.service';
 import { ExerciseCacheStatsController } from './exercise-cache-stats.controller';
 import { ExerciseCacheController } from './exercise-cache.controller';
 import { ExerciseCacheRepository } from './exercise-cache.repository';
@@ -9,6 +11,8 @@ import { ExerciseCacheService } from './exercise-cache.service';
 import { GenerationLock } from './generation-lock';
 import { InvalidationBus } from './invalidation-bus';
 import { L1Cache } from './l1-cache';
+import { LeaseCoordinator } from './lease-coordinator';
+import { LeaseRepository } from './lease.repository';
 import { UsageBuffer } from './usage-buffer';
 import { VariantPicker } from './variant-picker';
 
@@ -24,6 +28,13 @@ import { VariantPicker } from './variant-picker';
     UsageBuffer,
     VariantPicker,
     { provide: ExerciseSchemaRegistry, useFactory: schemaRegistryFor, inject: [AppConfig] },
+    { provide: LeaseRepository, useFactory: (prisma: PrismaService) => new LeaseRepository(prisma.pool), inject: [PrismaService] },
+    {
+      provide: LeaseCoordinator,
+      useFactory: (cache: ExerciseCacheService, leases: LeaseRepository, bus: InvalidationBus, metrics: LeaseMetrics) =>
+        new LeaseCoordinator(cache, leases, bus, (outcome) => metrics.count(outcome)),
+      inject: [ExerciseCacheService, LeaseRepository, InvalidationBus, LeaseMetrics],
+    },
   ],
   exports: [ExerciseCacheService, ExerciseSchemaRegistry, L1Cache, InvalidationBus],
 })

@@ -1,12 +1,23 @@
-import { Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, Post, Query, Res } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiCreatedResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { BadRequestException, Body, ConflictException, Controller, Delete, Get, Headers, HttpCode, NotFoundException, Param, Post, Query, Res } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiHeader,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { cacheKeyFor } from './cache-key';
 import type { CachedEntry } from './cache-entry';
 import { CacheMissResponse, CachedExerciseResponse, InvalidatedResponse, NearMissResponse, StoredExerciseResponse } from './dto/exercise-responses.dto';
+import { LeaseLookupQueryDto } from './dto/lease-lookup-query.dto';
 import { KeyParamDto, LookupQueryDto, NearQueryDto } from './dto/lookup-query.dto';
 import { StoreExerciseDto } from './dto/store-exercise.dto';
 import { ExerciseCacheService } from './exercise-cache.service';
+import { LEASE_TOKEN_PATTERN, LeaseConflictError, LeaseCoordinator } from './lease-coordinator';
 
 type Reply = FastifyReply;
 
@@ -14,14 +25,34 @@ type Reply = FastifyReply;
 @ApiBadRequestResponse({ description: 'Invalid input; the message names the field' })
 @Controller('exercise-cache')
 export class ExerciseCacheController {
-  constructor(private readonly cache: ExerciseCacheService) {}
+  constructor(
+    private readonly cache: ExerciseCacheService,
+    private readonly leases: LeaseCoordinator,
+  ) {}
 
   @Get()
-  @ApiOkResponse({ type: CachedExerciseResponse, description: 'Hit (X-Cache: HIT)' })
-  @ApiNotFoundResponse({ type: CacheMissResponse, description: 'Miss (X-Cache: MISS)' })
-  async lookup(@Query() query: LookupQueryDto, @Res({ passthrough: true }) reply: Reply): Promise<CachedExerciseResponse> {
+  @ApiOkResponse({
+    type: CachedExerciseResponse,
+    description: 'Hit (X-Cache: HIT), or with lease and wait: the exercise another caller generated under its lease (X-Cache: COALESCED)',
+    headers: { 'X-Cache': { description: 'HIT or COALESCED (both count as hits)', schema: { type: 'string', enum: ['HIT', 'COALESCED'] } } },
+  })
+  @ApiNotFoundResponse({
+    type: CacheMissResponse,
+    description:
+      'Miss (X-Cache: MISS). With lease: either this caller got the lease (X-Cache-Lease: <token>; generate, then POST with that header), ' +
+      'or another caller holds it and the wait ran out (Retry-After, no token)',
+    headers: {
+      'X-Cache': { description: 'MISS', schema: { type: 'string', enum: ['MISS'] } },
+      'X-Cache-Lease': { description: 'With lease: the token of the lease this caller holds (32 hex characters)', schema: { type: 'string' } },
+      'Retry-After': { description: 'With lease, when the wait ran out: seconds until the current lease expires (at least 1)', schema: { type: 'integer' } },
+    },
+  })
+  async lookup(@Query() query: LeaseLookupQueryDto, @Res({ passthrough: true }) reply: Reply): Promise<CachedExerciseResponse> {
     const context = { type: query.type, difficulty: query.difficulty, topics: query.topics };
-    const entry = await this.cache.lookup(context, { variants: query.variants, exclude: query.exclude });
+    const options = { variants: query.variants, exclude: query.exclude };
+    if (query.lease !== undefined) return this.leaseLookup(context, options, query.lease, query.wait ?? 0, reply);
+    if (query.wait !== undefined) throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: ['wait only applies with lease'] });
+    const entry = await this.cache.lookup(context, options);
     return answer(reply, entry, () => cacheKeyFor(context), 'no cached exercise for this context');
   }
 
@@ -42,14 +73,33 @@ export class ExerciseCacheController {
 
   @Post()
   @ApiCreatedResponse({ type: StoredExerciseResponse })
-  async store(@Body() body: StoreExerciseDto): Promise<StoredExerciseResponse> {
-    const { key, expiresAt } = await this.cache.set(body.context, body.exercise, {
+  @ApiHeader({
+    name: 'x-cache-lease',
+    required: false,
+    description: 'The token a lease lookup returned: stores into the leased slot and releases the lease (409 if it expired and went to another caller)',
+  })
+  @ApiConflictResponse({ description: 'X-Cache-Lease: the lease expired and was given to another caller (or is for another context); nothing stored' })
+  async store(@Body() body: StoreExerciseDto, @Headers('x-cache-lease') leaseToken?: string): Promise<StoredExerciseResponse> {
+    const options = {
       ttlSeconds: body.ttlSeconds,
       generationCost: body.generationCost,
       generationTimeMs: body.generationTimeMs,
       variants: body.variants,
-    });
-    return { key, expiresAt: expiresAt.toISOString() };
+    };
+    if (leaseToken === undefined) {
+      const { key, expiresAt } = await this.cache.set(body.context, body.exercise, options);
+      return { key, expiresAt: expiresAt.toISOString() };
+    }
+    if (!LEASE_TOKEN_PATTERN.test(leaseToken)) {
+      throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: ['X-Cache-Lease must be a lease token: 32 lowercase hex characters'] });
+    }
+    try {
+      const { key, expiresAt } = await this.leases.store(leaseToken, body.context, body.exercise, options);
+      return { key, expiresAt: expiresAt.toISOString() };
+    } catch (error) {
+      if (error instanceof LeaseConflictError) throw new ConflictException({ statusCode: 409, error: 'Conflict', message: error.message });
+      throw error;
+    }
   }
 
   @Delete(':key')
@@ -66,6 +116,34 @@ export class ExerciseCacheController {
   @ApiOkResponse({ type: InvalidatedResponse, description: 'Every variant of the context removed' })
   async removeContext(@Query() query: LookupQueryDto): Promise<InvalidatedResponse> {
     return { removed: await this.cache.invalidate({ type: query.type, difficulty: query.difficulty, topics: query.topics }) };
+  }
+
+
+  private async leaseLookup(
+    context: { type: string; difficulty: number; topics: string[] },
+    options: { variants?: number; exclude?: string[] },
+    seconds: number,
+    waitMs: number,
+    reply: Reply,
+  ): Promise<CachedExerciseResponse> {
+    const result = await this.leases.lookup(context, options, { seconds, waitMs });
+    switch (result.outcome) {
+      case 'hit':
+        return answer(reply, result.entry, () => '', '');
+      case 'coalesced':
+        void reply.header('X-Cache', 'COALESCED');
+        return CachedExerciseResponse.from(result.entry);
+      case 'granted':
+        void reply.header('X-Cache', 'MISS').header('X-Cache-Lease', result.token);
+        throw new NotFoundException({ statusCode: 404, message: 'no cached exercise for this context: you hold its lease, generate and store it', key: result.key });
+      case 'timed_out':
+        void reply.header('X-Cache', 'MISS').header('Retry-After', String(result.retryAfterSeconds));
+        throw new NotFoundException({
+          statusCode: 404,
+          message: 'no cached exercise for this context yet: another caller holds its lease and is generating it',
+          key: result.key,
+        });
+    }
   }
 }
 

@@ -291,6 +291,54 @@ export class ExerciseCacheService {
     return this.usage.flush();
   }
 
+  // For leases (LeaseCoordinator): a lease lookup decides its outcome (hit, coalesced, miss)
+  // only after the lease step, so it looks up without counting and records the outcome once.
+
+  /** lookup() without recording the outcome; the caller records it with recordLookup(). */
+  async peek(context: ExerciseContext, options: LookupOptions = {}): Promise<{ entry: CachedEntry | null; canonical: CanonicalContext; bucket: number; exclude: Set<string> }> {
+    const prepared = this.prepareLookup(context, options);
+    return { ...prepared, entry: await this.findServable(prepared.canonical, prepared.bucket, prepared.exclude) };
+  }
+
+  /** Counts a lookup made with peek(): a hit when it ended with an entry, a miss otherwise. */
+  recordLookup(canonical: CanonicalContext, entry: CachedEntry | null): void {
+    if (entry) this.usage.recordHit(entry);
+    else this.usage.recordMiss(canonical.type, canonical.difficulty);
+  }
+
+  /** The variant slot a new exercise for this missed lookup goes to (1 for a single-variant context). */
+  slotForMiss(canonical: CanonicalContext, bucket: number, exclude: ReadonlySet<string>): Promise<number> {
+    return bucket > 1 || exclude.size > 0 ? this.variants.slotForNewVariant(canonical, bucket, exclude) : Promise.resolve(1);
+  }
+
+  /** The live entry stored under one key (through L1), or null. */
+  findLive(key: string): Promise<CachedEntry | null> {
+    return this.findLiveByKey(key);
+  }
+
+  /**
+   * Stores an exercise into the slot `claimSlot` returns, in one transaction with it: a lease
+   * holder's store checks its token and writes, or (the claim throws) writes nothing.
+   */
+  async storeClaimed(
+    context: ExerciseContext,
+    exercise: Exercise,
+    options: StoreOptions,
+    claimSlot: (db: Parameters<ExerciseCacheRepository['upsert']>[1], contextKey: string) => Promise<number>,
+  ): Promise<StoredExercise> {
+    assertValidContext(context);
+    assertValidExercise(exercise);
+    this.assertValidStoreOptions(options);
+    const canonical = canonicalize(context);
+    const contextKey = keyOfCanonical(canonical, 1);
+    const stored = await this.repository.withContextLock(contextKey, async (db) => {
+      const slot = await claimSlot(db, contextKey);
+      return this.repository.upsert(this.entryToStore(canonical, slot, exercise, options), db);
+    });
+    await this.afterWrite(canonical, stored.key);
+    return stored;
+  }
+
   private prepareLookup(context: ExerciseContext, options: LookupOptions) {
     assertValidContext(context);
     assertIntegerInRange(options.variants, 'variants', 1, MAX_VARIANTS);

@@ -29,6 +29,8 @@ export class InvalidationBus implements OnModuleInit, OnModuleDestroy {
   private listener?: Client;
   private stopped = false;
   private reconnectTimer?: NodeJS.Timeout;
+  /** Told of every key written or removed, here or on another replica (lease waiters listen). */
+  private readonly keyListeners: ((keys: readonly string[]) => void)[] = [];
 
   constructor(
     @Inject(DATABASE_HANDLE) private readonly database: DatabaseHandle,
@@ -37,7 +39,7 @@ export class InvalidationBus implements OnModuleInit, OnModuleDestroy {
   ) {}
 
   async onModuleInit(): Promise<void> {
-    if (this.l1.enabled) await this.listen().catch(() => this.scheduleReconnect());
+    if (this.l1.enabled || this.keyListeners.length > 0) await this.listen().catch(() => this.scheduleReconnect());
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -51,8 +53,14 @@ export class InvalidationBus implements OnModuleInit, OnModuleDestroy {
     return this.listener !== undefined;
   }
 
+  /** Calls `listener` with the keys of every change published here or received from another replica. */
+  onKeysChanged(listener: (keys: readonly string[]) => void): void {
+    this.keyListeners.push(listener);
+  }
+
   /** Tells every other replica to drop these keys (or everything) from its L1. */
   async publish(change: { keys: string[] } | { all: true }): Promise<void> {
+    if ('keys' in change) this.keysChanged(change.keys);
     const messages: Message[] =
       'all' in change
         ? [{ from: this.instanceId, all: true }]
@@ -105,7 +113,14 @@ export class InvalidationBus implements OnModuleInit, OnModuleDestroy {
     }
     if (message.from === this.instanceId) return;
     if (message.all) this.l1.clear();
-    else if (message.keys) this.l1.delete(message.keys);
+    else if (message.keys) {
+      this.l1.delete(message.keys);
+      this.keysChanged(message.keys);
+    }
+  }
+
+  private keysChanged(keys: readonly string[]): void {
+    for (const listener of this.keyListeners) listener(keys);
   }
 }
 

@@ -26,6 +26,7 @@ const SERVICE_ROLLBACK_STATEMENTS = [
   'DROP TABLE IF EXISTS exercise_cache_lookup_stats',
   'DROP TABLE IF EXISTS exercise_cache_maintenance_runs',
   'DROP TABLE IF EXISTS exercise_cache_reports',
+  'DROP TABLE IF EXISTS exercise_cache_leases',
 ];
 
 export async function rollback(connectionString: string, log: (line: string) => void = () => undefined): Promise<void> {

@@ -2,6 +2,7 @@ import { Global, Module } from '@nestjs/common';
 import { CacheGauges } from './cache-gauges.service';
 import { CacheMetrics } from './cache-metrics.service';
 import { HttpMetrics } from './http-metrics.service';
+import { LeaseMetrics } from './lease-metrics.service';
 import { MaintenanceMetrics } from './maintenance-metrics.service';
 import { MetricsController } from './metrics.controller';
 import { MetricsRepository } from './metrics.repository';
@@ -10,7 +11,7 @@ import { MetricsRegistry } from './metrics-registry';
 @Global()
 @Module({
   controllers: [MetricsController],
-  providers: [MetricsRegistry, CacheMetrics, MaintenanceMetrics, HttpMetrics, MetricsRepository, CacheGauges],
-  exports: [MetricsRegistry, CacheMetrics, MaintenanceMetrics],
+  providers: [MetricsRegistry, CacheMetrics, MaintenanceMetrics, HttpMetrics, MetricsRepository, CacheGauges, LeaseMetrics],
+  exports: [MetricsRegistry, CacheMetrics, MaintenanceMetrics, LeaseMetrics],
 })
 export class MetricsModule {}

@@ -1,0 +1,52 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { MAX_LEASE_SECONDS, MAX_LEASE_WAIT_MS, MIN_LEASE_SECONDS } from '../lease-coordinator';
+import { LookupQueryDto } from './lookup-query.dto';
+import { fastParseLookupQuery } from './lookup-query.fast-parse';
+import { ToInt } from './query-transforms';
+
+const LEASE = /^([1-9]|[1-9][0-9]|[12][0-9][0-9]|300)$/;
+const WAIT = /^(0|[1-9][0-9]{0,3}|[12][0-9]{4}|30000)$/;
+
+/** GET /exercise-cache: a lookup, optionally with a lease on a miss (lease=, wait=). */
+export class LeaseLookupQueryDto extends LookupQueryDto {
+  @ApiPropertyOptional({
+    description:
+      `On a miss, ask for a lease of this many seconds (${MIN_LEASE_SECONDS}..${MAX_LEASE_SECONDS}): exactly one caller per context ` +
+      '(and variant slot) across every replica gets 404 with X-Cache-Lease: <token> and should generate, then POST with that header. ' +
+      'A crashed holder loses the lease after these seconds.',
+    example: 30,
+  })
+  @IsOptional()
+  @ToInt()
+  @IsInt({ message: `lease must be an integer from ${MIN_LEASE_SECONDS} to ${MAX_LEASE_SECONDS} (seconds)` })
+  @Min(MIN_LEASE_SECONDS, { message: `lease must be an integer from ${MIN_LEASE_SECONDS} to ${MAX_LEASE_SECONDS} (seconds)` })
+  @Max(MAX_LEASE_SECONDS, { message: `lease must be an integer from ${MIN_LEASE_SECONDS} to ${MAX_LEASE_SECONDS} (seconds)` })
+  lease?: number;
+
+  @ApiPropertyOptional({
+    description:
+      `With lease: while another caller holds the lease, wait up to this many milliseconds (0..${MAX_LEASE_WAIT_MS}) for its exercise ` +
+      '(200, X-Cache: COALESCED). When the wait runs out: 404 with Retry-After and no token.',
+    example: 10000,
+  })
+  @IsOptional()
+  @ToInt()
+  @IsInt({ message: `wait must be an integer from 0 to ${MAX_LEASE_WAIT_MS} (milliseconds)` })
+  @Min(0, { message: `wait must be an integer from 0 to ${MAX_LEASE_WAIT_MS} (milliseconds)` })
+  @Max(MAX_LEASE_WAIT_MS, { message: `wait must be an integer from 0 to ${MAX_LEASE_WAIT_MS} (milliseconds)` })
+  wait?: number;
+
+  /** The lookup's fast path, plus plainly valid lease and wait values (see FastValidationPipe). */
+  static override fastParse(value: unknown): LeaseLookupQueryDto | undefined {
+    if (value === null || typeof value !== 'object') return undefined;
+    const { lease, wait, ...rest } = value as Record<string, unknown>;
+    if (lease !== undefined && (typeof lease !== 'string' || !LEASE.test(lease))) return undefined;
+    if (wait !== undefined && (typeof wait !== 'string' || !WAIT.test(wait))) return undefined;
+    const parsed = fastParseLookupQuery(rest) as LeaseLookupQueryDto | undefined;
+    if (!parsed) return undefined;
+    if (lease !== undefined) parsed.lease = Number(lease);
+    if (wait !== undefined) parsed.wait = Number(wait);
+    return parsed;
+  }
+}

@@ -1,0 +1,126 @@
+import { ExerciseContext, keyOfCanonical } from './cache-key';
+import type { CachedEntry } from './cache-entry';
+import type { Exercise, ExerciseCacheService, LookupOptions, StoreOptions, StoredExercise } from './exercise-cache.service';
+import type { InvalidationBus } from './invalidation-bus';
+import type { LeaseRepository } from './lease.repository';
+import { LeaseWaiters } from './lease-waiters';
+
+export const MIN_LEASE_SECONDS = 1;
+export const MAX_LEASE_SECONDS = 300;
+export const MAX_LEASE_WAIT_MS = 30000;
+export const LEASE_TOKEN_PATTERN = /^[0-9a-f]{32}$/;
+
+export type LeaseOutcome = 'granted' | 'waited' | 'coalesced' | 'timed_out' | 'conflict';
+
+/** What a lease lookup ended with. */
+export type LeaseLookup =
+  /** Found at once: an ordinary hit, no lease work done. */
+  | { outcome: 'hit'; entry: CachedEntry }
+  /** Stored by another caller's lease while this one waited (a hit). */
+  | { outcome: 'coalesced'; entry: CachedEntry }
+  /** A miss: this caller holds the lease and should generate and store with `token`. */
+  | { outcome: 'granted'; key: string; token: string }
+  /** A miss: another caller holds the lease and nothing was stored within the wait. */
+  | { outcome: 'timed_out'; key: string; retryAfterSeconds: number };
+
+/** The token is unknown: its lease expired and went to another caller (or it never existed). */
+export class LeaseConflictError extends Error {
+  override readonly name = 'LeaseConflictError';
+}
+
+/**
+ * Memcache leases ("Scaling Memcache at Facebook", NSDI 2013) over the shared database: on a miss,
+ * exactly one caller per (context, variant slot) across every replica gets a token and generates;
+ * the others wait until its store wakes them (LISTEN/NOTIFY through the invalidation bus), each
+ * re-checking the slot once per wake-up, and take the lease over if it expires first.
+ */
+export class LeaseCoordinator {
+  private readonly waiters = new LeaseWaiters();
+
+  constructor(
+    private readonly cache: ExerciseCacheService,
+    private readonly leases: LeaseRepository,
+    private readonly bus: InvalidationBus,
+    private readonly count: (outcome: LeaseOutcome) => void = () => undefined,
+  ) {
+    bus.onKeysChanged((keys) => this.waiters.wake(keys));
+  }
+
+  /** Callers waiting on this replica right now. */
+  get waiting(): number {
+    return this.waiters.size;
+  }
+
+  async lookup(context: ExerciseContext, options: LookupOptions, lease: { seconds: number; waitMs: number }): Promise<LeaseLookup> {
+    const { entry, canonical, bucket, exclude } = await this.cache.peek(context, options);
+    if (entry) {
+      this.cache.recordLookup(canonical, entry);
+      return { outcome: 'hit', entry };
+    }
+    const slot = await this.cache.slotForMiss(canonical, bucket, exclude);
+    const key = keyOfCanonical(canonical, slot);
+    const servable = async () => {
+      const stored = await this.cache.findLive(key);
+      return stored && !exclude.has(stored.key) ? stored : null;
+    };
+    const deadline = Date.now() + lease.waitMs;
+    const waiter = this.waiters.register(key);
+    let holderExpiresInMs = 0;
+    let waited = false;
+    try {
+      for (;;) {
+        const attempt = await this.leases.acquire(key, keyOfCanonical(canonical, 1), slot, lease.seconds);
+        if (attempt.granted) {
+          // The previous holder may have stored and released between our lookup and our lease.
+          const stored = await servable();
+          if (stored) {
+            await this.leases.release(attempt.token);
+            return this.coalesced(canonical, stored);
+          }
+          this.cache.recordLookup(canonical, null);
+          this.count('granted');
+          return { outcome: 'granted', key, token: attempt.token };
+        }
+        holderExpiresInMs = attempt.holderExpiresInMs ?? 0;
+        const remaining = deadline - Date.now();
+        if (remaining <= 0) break;
+        if (!waited) this.count('waited');
+        waited = true;
+        // Woken by a store of this key, or at the end of the wait or of the holder's lease.
+        await waiter.next(Math.min(remaining, holderExpiresInMs));
+        const stored = await servable();
+        if (stored) return this.coalesced(canonical, stored);
+        if (Date.now() >= deadline) break;
+      }
+    } finally {
+      waiter.dispose();
+    }
+    this.cache.recordLookup(canonical, null);
+    this.count('timed_out');
+    return { outcome: 'timed_out', key, retryAfterSeconds: Math.max(1, Math.ceil(holderExpiresInMs / 1000)) };
+  }
+
+  /**
+   * The lease holder's store: checks the token and writes its slot in one transaction, then ends
+   * the lease (waiters are woken by the write's notification). An unknown token stores nothing.
+   */
+  async store(token: string, context: ExerciseContext, exercise: Exercise, options: StoreOptions): Promise<StoredExercise> {
+    try {
+      return await this.cache.storeClaimed(context, exercise, options, async (db, contextKey) => {
+        const claimed = await this.leases.claim(token, db);
+        if (!claimed) throw new LeaseConflictError('lease expired and was given to another caller (or never existed): nothing stored');
+        if (claimed.contextKey !== contextKey) throw new LeaseConflictError('this lease was granted for another context: nothing stored');
+        return claimed.variant;
+      });
+    } catch (error) {
+      if (error instanceof LeaseConflictError) this.count('conflict');
+      throw error;
+    }
+  }
+
+  private coalesced(canonical: Parameters<ExerciseCacheService['recordLookup']>[0], entry: CachedEntry): LeaseLookup {
+    this.cache.recordLookup(canonical, entry);
+    this.count('coalesced');
+    return { outcome: 'coalesced', entry };
+  }
+}
