@@ -328,6 +328,7 @@ export class ExerciseCacheService {
   ): Promise<StoredExercise> {
     assertValidContext(context);
     assertValidExercise(exercise);
+    this.assertMatchesSchema(context.type, exercise, 'write');
     this.assertValidStoreOptions(options);
     const canonical = canonicalize(context);
     const contextKey = keyOfCanonical(canonical, 1);
