@@ -1,0 +1,44 @@
+// One application server process using exercise-cache/client from dist/ (as an app would import
+// it): `callers` concurrent getOrGenerate calls, caller i on context i % contexts, spread over the
+// given service URLs. The generator takes `generateMs`; in mode "hang" it announces itself and
+// never returns (the test kills the process mid-generation). Prints one JSON line at the end.
+'use strict';
+const path = require('node:path');
+const { createExerciseCacheClient } = require(path.resolve(__dirname, '..', '..', '..', 'dist', 'client', 'index.js'));
+
+const options = JSON.parse(process.argv[2]);
+const warnings = [];
+const logger = { warn: (message) => warnings.push(message) };
+const clients = options.urls.map((baseUrl) => createExerciseCacheClient({ baseUrl, logger, timeoutMs: 10000 }));
+const contextOf = (i) => ({ type: options.type, difficulty: 2, topics: [`topic-${i % options.contexts}`] });
+const generations = [];
+
+async function generate(context) {
+  const id = `${options.name}:${context.topics[0]}:${Math.random().toString(36).slice(2)}`;
+  generations.push({ topic: context.topics[0], id });
+  if (options.mode === 'hang') {
+    process.stdout.write(`GENERATING ${context.topics[0]}\n`);
+    return new Promise(() => undefined);
+  }
+  await new Promise((resolve) => setTimeout(resolve, options.generateMs));
+  return { id, topic: context.topics[0] };
+}
+
+async function main() {
+  const calls = [];
+  for (let i = 0; i < options.callers; i++) {
+    const client = clients[i % clients.length];
+    calls.push(
+      client
+        .getOrGenerate(contextOf(i), generate, { leaseSeconds: options.leaseSeconds, waitMs: options.waitMs })
+        .then((exercise) => ({ topic: contextOf(i).topics[0], exercise }), (error) => ({ topic: contextOf(i).topics[0], error: String(error) })),
+    );
+  }
+  const results = await Promise.all(calls);
+  process.stdout.write(`${JSON.stringify({ name: options.name, generations, results, warnings })}\n`);
+}
+
+main().catch((error) => {
+  process.stderr.write(`${error.stack}\n`);
+  process.exit(1);
+});
