@@ -32,10 +32,22 @@ describe('isStorageUnavailable', () => {
     expect(isStorageUnavailable(error)).toBe(true);
   });
 
+  it('covers the SQLSTATE classes of a database refusing service, from pg and wrapped by Prisma', () => {
+    // Connection exceptions, insufficient resources, the server ending or refusing the session,
+    // no connections allowed, read-only transaction.
+    for (const code of ['08P01', '08006', '53100', '53200', '53300', '57P01', '57P03', '57P04', '57P05', '55000', '25006']) {
+      expect({ code, pg: isStorageUnavailable({ code, message: 'refused' }) }).toEqual({ code, pg: true });
+      const wrapped = { code: 'P2010', meta: { driverAdapterError: { cause: { kind: 'postgres', originalCode: code, code, message: 'refused' } } } };
+      expect({ code, prisma: isStorageUnavailable(wrapped) }).toEqual({ code, prisma: true });
+    }
+  });
+
   it('does not take bugs or bad data for an outage', () => {
     const divisionByZero = { code: 'P2010', meta: { driverAdapterError: { cause: { kind: 'postgres', code: '22012', message: 'division by zero' } } } };
     expect(isStorageUnavailable(divisionByZero)).toBe(false);
     expect(isStorageUnavailable(new TypeError("Cannot read properties of undefined (reading 'x')"))).toBe(false);
     expect(isStorageUnavailable({ code: '23505', message: 'duplicate key value violates unique constraint' })).toBe(false);
+    expect(isStorageUnavailable({ code: '22003', message: 'numeric field overflow' })).toBe(false);
+    expect(isStorageUnavailable({ code: '57P0', message: 'not a SQLSTATE' })).toBe(false);
   });
 });

@@ -23,10 +23,15 @@ export class CacheHealthIndicators {
     return this.health.check('process').up({ pid: process.pid, uptimeSeconds: Math.round(process.uptime()) });
   }
 
+  /** Reachable and able to take writes: the cache writes on every store and every usage flush. */
   database(): HealthCheckAttempt<'database'> {
     return this.health
       .check('database')
-      .attempt(() => this.repository.ping())
+      .attempt(async () => {
+        const { inRecovery, readOnly } = await this.repository.writability();
+        if (inRecovery) throw new Error('database cannot take writes: it is a standby in recovery');
+        if (readOnly) throw new Error('database cannot take writes: transactions are read-only (default_transaction_read_only)');
+      })
       .withTimeout(this.config.HEALTH_DB_TIMEOUT_MS);
   }
 

@@ -1,12 +1,13 @@
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
+import { AuthModule } from '../auth/auth.module';
 import { MaintenanceModule } from '../maintenance/maintenance.module';
 import { CacheHealthIndicators } from './cache-health.indicators';
 import { HealthController } from './health.controller';
 import { HealthRepository } from './health.repository';
 
 @Module({
-  imports: [TerminusModule.forRoot({ errorLogStyle: 'json' }), MaintenanceModule],
+  imports: [TerminusModule.forRoot({ errorLogStyle: 'json' }), MaintenanceModule, AuthModule],
   controllers: [HealthController],
   providers: [HealthRepository, CacheHealthIndicators],
 })
