@@ -14,6 +14,11 @@ export const MAX_VARIANTS = 20;
 export const MAX_EXCLUDED_KEYS = 100;
 export const MAX_EXERCISE_DEPTH = 32;
 /**
+ * Values (object members and array elements, at every level) an exercise may hold: far more than
+ * any learning exercise needs, and it bounds the work one request can cause.
+ */
+export const MAX_EXERCISE_VALUES = 10_000;
+/**
  * The type lookup outcomes are counted under when their type has no stored entry: not a valid
  * type (parentheses), so it never collides with one.
  */
@@ -54,42 +59,49 @@ export function isValidTopic(topic: unknown): boolean {
 }
 
 export const UNSTORABLE_EXERCISE_MESSAGE = 'exercise must not contain NUL characters (\\u0000), unpaired surrogates or non-finite numbers';
+export const EXERCISE_SHAPE_MESSAGE = `exercise must be a JSON object nested at most ${MAX_EXERCISE_DEPTH} levels deep`;
+export const EXERCISE_SIZE_MESSAGE = `exercise must hold at most ${MAX_EXERCISE_VALUES} values (object members and array elements, counted at every level)`;
 
 export function assertValidExercise(exercise: unknown): asserts exercise is Record<string, unknown> {
   if (exercise === null || typeof exercise !== 'object' || Array.isArray(exercise)) {
     throw new InvalidCacheRequestError('exercise must be a JSON object');
   }
-  if (depthOf(exercise) > MAX_EXERCISE_DEPTH) {
-    throw new InvalidCacheRequestError(`exercise must not be nested deeper than ${MAX_EXERCISE_DEPTH} levels`);
-  }
-  if (!isStorableJson(exercise)) throw new InvalidCacheRequestError(UNSTORABLE_EXERCISE_MESSAGE);
+  const problem = exerciseProblem(exercise);
+  if (problem) throw new InvalidCacheRequestError(problem);
 }
 
 /**
- * Whether PostgreSQL's jsonb can hold the value as sent: it rejects the NUL character and unpaired
- * surrogates (the insert would fail with a 500), and JSON has no Infinity or NaN (they would be
- * stored as null). Walks keys and values; callers check the depth first.
+ * What is wrong with an exercise, or undefined: it must be a JSON object nested at most
+ * MAX_EXERCISE_DEPTH levels, hold at most MAX_EXERCISE_VALUES values, and be storable as jsonb
+ * (PostgreSQL rejects the NUL character and unpaired surrogates, and JSON has no Infinity or NaN,
+ * which would be stored as null). One pass over the value, stopping at the first problem, so the
+ * work per exercise is linear in its size and bounded by the limits.
  */
-export function isStorableJson(value: unknown): boolean {
-  if (typeof value === 'string') return !value.includes('\u0000') && !UNPAIRED_SURROGATE.test(value);
-  if (typeof value === 'number') return Number.isFinite(value);
-  if (value === null || typeof value !== 'object') return true;
-  for (const [key, child] of Object.entries(value as object)) {
-    if (!isStorableJson(key) || !isStorableJson(child)) return false;
+export function exerciseProblem(exercise: unknown): string | undefined {
+  if (exercise === null || typeof exercise !== 'object' || Array.isArray(exercise)) return EXERCISE_SHAPE_MESSAGE;
+  let values = 0;
+  const pending: { value: object; depth: number }[] = [{ value: exercise, depth: 1 }];
+  while (pending.length > 0) {
+    const { value, depth } = pending.pop()!;
+    if (depth > MAX_EXERCISE_DEPTH) return EXERCISE_SHAPE_MESSAGE;
+    const isArray = Array.isArray(value);
+    for (const key of Object.keys(value)) {
+      if (++values > MAX_EXERCISE_VALUES) return EXERCISE_SIZE_MESSAGE;
+      if (!isArray && !isStorableString(key)) return UNSTORABLE_EXERCISE_MESSAGE;
+      const child = (value as Record<string, unknown>)[key];
+      if (typeof child === 'string') {
+        if (!isStorableString(child)) return UNSTORABLE_EXERCISE_MESSAGE;
+      } else if (typeof child === 'number') {
+        if (!Number.isFinite(child)) return UNSTORABLE_EXERCISE_MESSAGE;
+      } else if (child !== null && typeof child === 'object') {
+        pending.push({ value: child, depth: depth + 1 });
+      }
+    }
   }
-  return true;
+  return undefined;
 }
 
-export function depthOf(value: unknown, limit = MAX_EXERCISE_DEPTH + 1): number {
-  if (value === null || typeof value !== 'object') return 0;
-  if (limit <= 0) return 1;
-  let deepest = 0;
-  for (const child of Object.values(value as object)) {
-    deepest = Math.max(deepest, depthOf(child, limit - 1));
-    if (deepest >= limit) break;
-  }
-  return 1 + deepest;
-}
+const isStorableString = (text: string) => !text.includes('\u0000') && !UNPAIRED_SURROGATE.test(text);
 
 export function assertValidKeys(keys: readonly string[], name = 'exclude'): void {
   if (keys.length > MAX_EXCLUDED_KEYS) throw new InvalidCacheRequestError(`${name} must hold at most ${MAX_EXCLUDED_KEYS} keys`);

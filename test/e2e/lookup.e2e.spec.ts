@@ -84,6 +84,9 @@ describe('GET /exercise-cache (lookup)', () => {
       ['a blank topic', 'type=fill&difficulty=3&topics=a,%20%20', ['topics: each topic must be a string of 1..64 characters without control characters']],
       ['a control character in a topic', 'type=fill&difficulty=3&topics=a%00b', ['topics: each topic must be a string of 1..64 characters without control characters']],
       ['an unknown parameter', 'type=fill&difficulty=3&color=red', ['color: property color should not exist']],
+      ['a parameter named toString', 'type=fill&difficulty=3&toString=x', ['toString: property toString should not exist']],
+      ['a parameter named valueOf', 'type=fill&difficulty=3&valueOf=1', ['valueOf: property valueOf should not exist']],
+      ['a parameter named hasOwnProperty', 'type=fill&difficulty=3&hasOwnProperty=1', ['hasOwnProperty: property hasOwnProperty should not exist']],
     ])('rejects %s with 400 naming the parameter', async (_, query, messages) => {
       const res = await e.http().get(`/exercise-cache?${query}`).expect(400);
       expect(res.body).toEqual({ statusCode: 400, error: 'Bad Request', message: messages });

@@ -126,6 +126,42 @@ describe('POST /exercise-cache (store)', () => {
       expect(res.body.message).toEqual(['exercise must be a JSON object nested at most 32 levels deep']);
     });
 
+    it('refuses an exercise of more than 10,000 values, naming the limit; nested values count', async () => {
+      const exercise = { items: Array.from({ length: 5000 }, (_, i) => ({ n: i })) }; // 1 + 5,000 + 5,000 values
+      const res = await post({ context: { type: 'too_big', difficulty: 1, topics: [] }, exercise }).expect(400);
+      expect(res.body).toEqual({
+        statusCode: 400,
+        error: 'Bad Request',
+        message: ['exercise must hold at most 10000 values (object members and array elements, counted at every level)'],
+      });
+      expect(await rowsOf(e.db.pool, 'exercise_type = $1', ['too_big'])).toHaveLength(0);
+    });
+
+    it('stores an exercise of exactly 10,000 values', async () => {
+      const exercise = Object.fromEntries(Array.from({ length: 10_000 }, (_, i) => [`k${i}`, i]));
+      const res = await post({ context: { type: 'just_fits', difficulty: 1, topics: [] }, exercise }).expect(201);
+      const [row] = await rowsOf(e.db.pool, 'cache_key = $1', [res.body.key]);
+      expect(row.exercise_data).toEqual(exercise);
+    });
+
+    it.each([
+      ['toString at the top', { toString: 1 }, 'toString: property toString should not exist'],
+      ['valueOf at the top', { valueOf: 'x' }, 'valueOf: property valueOf should not exist'],
+      ['hasOwnProperty in the context', { context: { type: 'x', difficulty: 1, topics: [], hasOwnProperty: true } }, 'context.hasOwnProperty: property hasOwnProperty should not exist'],
+      ['toString in the context', { context: { type: 'x', difficulty: 1, topics: [], toString: 'x' } }, 'context.toString: property toString should not exist'],
+    ])('refuses a field named like an Object.prototype member (%s)', async (_, extra, message) => {
+      const res = await post({ context: { type: 'proto_named', difficulty: 1, topics: [] }, exercise: { q: 1 }, ...extra }).expect(400);
+      expect(res.body.message).toEqual([message]);
+      expect(await rowsOf(e.db.pool, 'exercise_type = $1', ['proto_named'])).toHaveLength(0);
+    });
+
+    it('keeps exercise keys named like Object.prototype members: they are data, not fields', async () => {
+      const exercise = { toString: 'a', valueOf: 1, hasOwnProperty: { isPrototypeOf: [true] } };
+      const res = await post({ context: { type: 'proto_data', difficulty: 1, topics: [] }, exercise }).expect(201);
+      const [row] = await rowsOf(e.db.pool, 'cache_key = $1', [res.body.key]);
+      expect(row.exercise_data).toEqual(exercise);
+    });
+
     it('rejects a body without context or exercise', async () => {
       const res = await post({}).expect(400);
       expect(res.body.message).toEqual(expect.arrayContaining(['context is required', 'exercise is required']));

@@ -1,18 +1,17 @@
 import { ValidationArguments, ValidatorConstraint, ValidatorConstraintInterface } from 'class-validator';
-import { MAX_EXERCISE_DEPTH, UNSTORABLE_EXERCISE_MESSAGE, depthOf, isStorableJson } from '../context-rules';
+import { EXERCISE_SHAPE_MESSAGE, exerciseProblem } from '../context-rules';
 
-const isShapedRight = (value: unknown) =>
-  value !== null && typeof value === 'object' && !Array.isArray(value) && depthOf(value) <= MAX_EXERCISE_DEPTH;
-
-/** A JSON object (not an array, string or null) nested at most MAX_EXERCISE_DEPTH levels, storable as jsonb. */
+/**
+ * A JSON object (not an array, string or null) within the exercise limits (depth, number of
+ * values) and storable as jsonb; see exerciseProblem.
+ */
 @ValidatorConstraint({ name: 'isJsonObject' })
 export class IsJsonObject implements ValidatorConstraintInterface {
   validate(value: unknown): boolean {
-    return isShapedRight(value) && isStorableJson(value);
+    return exerciseProblem(value) === undefined;
   }
 
   defaultMessage(args?: ValidationArguments): string {
-    if (args && isShapedRight(args.value)) return UNSTORABLE_EXERCISE_MESSAGE;
-    return `exercise must be a JSON object nested at most ${MAX_EXERCISE_DEPTH} levels deep`;
+    return (args && exerciseProblem(args.value)) ?? EXERCISE_SHAPE_MESSAGE;
   }
 }

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsDefined, IsInt, IsNumber, IsObject, IsOptional, Max, Min, Validate, ValidateNested } from 'class-validator';
-import { MAX_TTL_SECONDS, MAX_VARIANTS } from '../context-rules';
+import { MAX_EXERCISE_DEPTH, MAX_EXERCISE_VALUES, MAX_TTL_SECONDS, MAX_VARIANTS, exerciseProblem } from '../context-rules';
 import { ExerciseContextDto } from './exercise-context.dto';
 import { IsJsonObject } from './is-json-object.validator';
 import { KeepRawJson } from './keep-raw-json';
@@ -15,9 +15,12 @@ export class StoreExerciseDto {
   @Type(() => ExerciseContextDto)
   context!: ExerciseContextDto;
 
-  @ApiProperty({ description: 'The exercise: any JSON object', example: { question: 'The sky is ___', answer: 'blue' } })
+  @ApiProperty({
+    description: `The exercise: any JSON object, nested at most ${MAX_EXERCISE_DEPTH} levels, with at most ${MAX_EXERCISE_VALUES} values (members and array elements at every level) and no duplicate keys`,
+    example: { question: 'The sky is ___', answer: 'blue' },
+  })
   @IsDefined({ message: 'exercise is required' })
-  @KeepRawJson()
+  @KeepRawJson(exerciseProblem)
   @Validate(IsJsonObject)
   exercise!: Record<string, unknown>;
 

@@ -2,7 +2,9 @@ import { ApiPropertyOptional, PickType } from '@nestjs/swagger';
 import { plainToInstance } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min, validateSync } from 'class-validator';
 import { MAX_VARIANTS } from '../../cache/context-rules';
+import { detachRawJson, rawJsonFieldsOf } from '../../cache/dto/keep-raw-json';
 import { StoreExerciseDto } from '../../cache/dto/store-exercise.dto';
+import { prototypeNamedKeyMessages } from '../../common/prototype-named-keys';
 import { validationExceptionFactory } from '../../common/validation-exception.factory';
 
 /**
@@ -31,11 +33,15 @@ export function parseExerciseLine(text: string): ParsedLine {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     return { ok: false, reason: 'a line must be a JSON object like {"context": {...}, "exercise": {...}}' };
   }
-  const line = plainToInstance(ExerciseLineDto, value);
+  // The exercise skips class-transformer (cost quadratic in its keys) and is checked in one pass.
+  const detached = detachRawJson(value, rawJsonFieldsOf(StoreExerciseDto));
+  const input = detached ? detached.value : value;
+  const reasons = prototypeNamedKeyMessages(input);
+  if (reasons.length > 0) return { ok: false, reason: reasons.join('; ') };
+  const line = plainToInstance(ExerciseLineDto, input);
   const errors = validateSync(line, { whitelist: true, forbidNonWhitelisted: true });
-  if (errors.length > 0) {
-    const { message } = validationExceptionFactory(errors).getResponse() as { message: string[] };
-    return { ok: false, reason: message.join('; ') };
-  }
-  return { ok: true, line };
+  if (errors.length > 0) reasons.push(...(validationExceptionFactory(errors).getResponse() as { message: string[] }).message);
+  reasons.push(...(detached?.problems ?? []));
+  if (reasons.length > 0) return { ok: false, reason: reasons.join('; ') };
+  return { ok: true, line: detached ? detached.attach(line) : line };
 }
