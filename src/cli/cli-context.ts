@@ -4,6 +4,7 @@ import { Client } from 'pg';
 import { ignoreConnectionErrors } from '../database/checked-out-client';
 import { AppConfig, validateConfig } from '../config/app-config';
 import { DatabaseHandle, openDatabase } from '../database/database-handle';
+import { qualifiedName } from '../database/database-schema';
 import { CliModule } from './cli.module';
 
 export interface ContextOptions {
@@ -63,19 +64,19 @@ export async function withApplication<T>(options: ContextOptions, work: (app: IN
 async function openCliDatabase(config: AppConfig, log: (line: string) => void): Promise<DatabaseHandle> {
   if (!config.DATABASE_URL) {
     const url = `postgresql://postgres@127.0.0.1:${config.EMBEDDED_PG_PORT}/exercise_cache`;
-    if (await isMigratedCache(url)) {
+    if (await isMigratedCache(url, config.DATABASE_SCHEMA)) {
       log(`using the embedded PostgreSQL already running on 127.0.0.1:${config.EMBEDDED_PG_PORT}`);
-      return { url };
+      return { url, schema: config.DATABASE_SCHEMA };
     }
   }
   return openDatabase(config, log);
 }
 
-async function isMigratedCache(url: string): Promise<boolean> {
+async function isMigratedCache(url: string, schema: string): Promise<boolean> {
   const client = ignoreConnectionErrors(new Client({ connectionString: url, connectionTimeoutMillis: 1000 }));
   try {
     await client.connect();
-    const { rows } = await client.query<{ found: boolean }>("SELECT to_regclass('public.exercise_cache') IS NOT NULL AS found");
+    const { rows } = await client.query<{ found: boolean }>('SELECT to_regclass($1) IS NOT NULL AS found', [qualifiedName(schema, 'exercise_cache')]);
     return rows[0].found;
   } catch {
     return false;

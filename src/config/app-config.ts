@@ -43,6 +43,12 @@ export class AppConfig {
   @IsOptional() @IsPostgresUrl()
   DATABASE_URL?: string;
 
+  /** PostgreSQL schema holding every object of the cache and its migration records. */
+  @IsString() @Matches(/^(?!pg_)[a-z_][a-z0-9_]{0,62}$/, {
+    message: 'DATABASE_SCHEMA must be 1..63 characters of a-z, 0-9 and "_", starting with a letter or "_" (not "pg_")',
+  })
+  DATABASE_SCHEMA = 'public';
+
   /** At least 2: a maintenance job holds one connection for its advisory lock and queries on another. */
   @Transform(toInt) @IsInt() @Min(2) @Max(200)
   DATABASE_POOL_SIZE = 10;

@@ -8,7 +8,7 @@ runCommand(async (log) => {
   const config = validateConfig(process.env, { serving: false });
   const database = await openDatabase(config, log, { migrate: false });
   try {
-    await rollback(database.url, log);
+    await rollback(database.url, { schema: database.schema, log });
   } finally {
     await database.embedded?.stop();
   }

@@ -1,39 +1,39 @@
 import { Client } from 'pg';
 import { ignoreConnectionErrors } from './checked-out-client';
+import { DEFAULT_SCHEMA, assertSchemaName, setLocalSearchPath } from './database-schema';
+import { GUIDE_ROLLBACK_STATEMENTS } from './guide-rollback-statements';
 import { listMigrationNames } from './migrations';
+
+export { GUIDE_ROLLBACK_STATEMENTS };
 
 /**
  * The guide's Rollback section, statement for statement, then what this service adds to it
- * (lookup statistics, maintenance runs) and the migration records, so that `db:migrate`
- * re-applies everything afterwards and nothing of the cache is left behind.
+ * (lookup statistics, maintenance runs, the functions of later migrations) and the migration
+ * records, so that `db:migrate` re-applies everything afterwards and nothing of the cache is
+ * left behind. Everything happens in `schema`, through search_path, in one transaction.
  */
-export const GUIDE_ROLLBACK_STATEMENTS = [
-  'DROP MATERIALIZED VIEW IF EXISTS exercise_cache_daily_metrics',
-  'DROP VIEW IF EXISTS exercise_cache_stats',
-  'DROP VIEW IF EXISTS exercise_cache_overview',
-  'DROP VIEW IF EXISTS expired_exercises',
-  'DROP FUNCTION IF EXISTS cleanup_expired_exercises()',
-  'DROP FUNCTION IF EXISTS evict_lru_exercises(INTEGER)',
-  'DROP FUNCTION IF EXISTS get_exercise_cache_stats()',
-  'DROP FUNCTION IF EXISTS get_overall_cache_stats()',
-  'DROP FUNCTION IF EXISTS get_popular_exercises(INTEGER)',
-  'DROP FUNCTION IF EXISTS get_lru_exercises(INTEGER)',
-  'DROP FUNCTION IF EXISTS refresh_exercise_cache_metrics()',
-  'DROP TABLE IF EXISTS exercise_cache',
-];
-
 const SERVICE_ROLLBACK_STATEMENTS = [
   'DROP TABLE IF EXISTS exercise_cache_lookup_stats',
   'DROP TABLE IF EXISTS exercise_cache_maintenance_runs',
   'DROP TABLE IF EXISTS exercise_cache_reports',
   'DROP TABLE IF EXISTS exercise_cache_leases',
+  'DROP FUNCTION IF EXISTS cache_fill_guide_insert()',
+  'DROP FUNCTION IF EXISTS cache_context_key(TEXT, INTEGER, TEXT[])',
+  'DROP FUNCTION IF EXISTS cache_user_context_hash(INTEGER, TEXT[])',
+  'DROP FUNCTION IF EXISTS cache_context_topics(TEXT[])',
 ];
 
-export async function rollback(connectionString: string, log: (line: string) => void = () => undefined): Promise<void> {
+export async function rollback(
+  connectionString: string,
+  options: { schema?: string; log?: (line: string) => void } | ((line: string) => void) = {},
+): Promise<void> {
+  const { schema = DEFAULT_SCHEMA, log = () => undefined } = typeof options === 'function' ? { log: options } : options;
+  assertSchemaName(schema);
   const client = ignoreConnectionErrors(new Client({ connectionString }));
   await client.connect();
   try {
     await client.query('BEGIN');
+    await client.query(setLocalSearchPath(schema));
     for (const statement of [...GUIDE_ROLLBACK_STATEMENTS, ...SERVICE_ROLLBACK_STATEMENTS]) {
       await client.query(statement);
     }
@@ -46,7 +46,7 @@ export async function rollback(connectionString: string, log: (line: string) => 
       END $$`);
     }
     await client.query('COMMIT');
-    log('rolled back: exercise cache table, functions, views and migration records removed');
+    log(`rolled back: exercise cache table, functions, views and migration records removed from schema "${schema}"`);
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;

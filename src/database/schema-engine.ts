@@ -3,6 +3,8 @@ import path from 'node:path';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { bindMigrationAwareSqlAdapterFactory } from '@prisma/driver-adapter-utils';
 import type { SchemaEngine } from '@prisma/schema-engine-wasm';
+import { Client, Pool, type PoolConfig } from 'pg';
+import { quoteIdent } from './database-schema';
 
 type WasmExports = Record<string, unknown>;
 type SchemaEngineModule = typeof import('@prisma/schema-engine-wasm') & {
@@ -73,25 +75,52 @@ class WholeScriptPrismaPg extends PrismaPg {
   }
 }
 
+/** A pg Client that sets search_path right after connecting, before the pool hands it out. */
+function clientWithSearchPath(schema: string): typeof Client {
+  class SearchPathClient extends Client {}
+  // pg's Pool connects with a callback, other callers without one
+  function connect(this: Client, callback?: (error: Error | null) => void): Promise<Client> | undefined {
+    const connected = (Client.prototype.connect as () => Promise<unknown>)
+      .call(this)
+      .then(() => this.query(`SET search_path TO ${quoteIdent(schema)}`))
+      .then(() => this);
+    if (!callback) return connected;
+    connected.then(() => callback(null), (error: Error) => callback(error));
+    return undefined;
+  }
+  SearchPathClient.prototype.connect = connect as unknown as Client['connect'];
+  return SearchPathClient;
+}
+
 export interface OpenSchemaEngine {
   engine: SchemaEngine;
   /** Frees the engine and closes its connections (a template database must have none left). */
   close(): Promise<void>;
 }
 
+/**
+ * The engine on a pool of its own whose every connection has search_path set to `schema`: the
+ * engine creates and reads _prisma_migrations unqualified, and the migration scripts name their
+ * objects unqualified, so this is what puts both in the schema. A session setting needs a session:
+ * migrations run on a direct connection, never through a transaction-mode pooler.
+ */
 export async function openSchemaEngine(
-  connectionString: string,
+  connection: PoolConfig,
   datamodels: [string, string][],
   log: (line: string) => void = () => undefined,
+  schema = 'public',
 ): Promise<OpenSchemaEngine> {
   const { SchemaEngine: Engine } = await loadEngineModule();
-  const factory = new WholeScriptPrismaPg({ connectionString, allowExitOnIdle: true });
+  const pool = new Pool({ ...connection, allowExitOnIdle: true, Client: clientWithSearchPath(schema) });
+  pool.on('error', () => undefined); // an idle connection dropped: the engine's next query reports it
+  const factory = new WholeScriptPrismaPg(pool, { schema });
   const engine = await Engine.new({ datamodels }, log, bindMigrationAwareSqlAdapterFactory(factory));
   return {
     engine,
     close: async () => {
       (engine as unknown as { free?: () => void }).free?.();
       await Promise.all(factory.opened.map((adapter) => adapter.dispose()));
+      if (!pool.ended) await pool.end();
     },
   };
 }

@@ -1,5 +1,7 @@
 import { clearCache, expired, insertExercises, insertLookupStats, secondsAgo } from '../support/seed';
-import { TestDatabase, createTestDatabase } from '../support/test-database';
+import { Pool } from 'pg';
+import { applyMigrations } from '../../src/database/migrations';
+import { TestDatabase, createEmptyDatabase, createTestDatabase } from '../support/test-database';
 
 // Statements copied verbatim from the Exercise Cache Migration Guide; each must run unchanged
 // against our schema and return the columns it names.
@@ -105,10 +107,32 @@ function psqlRelationListing(relkinds: string[], pattern: string): string {
     ORDER BY 1`;
 }
 
-describe('the migration guide, statement by statement', () => {
+/**
+ * The default schema, from the migrated template; and a schema of the cache's own beside an
+ * application's table in public, read as the guide's SQL would be run there: psql with
+ * search_path set to that schema.
+ */
+async function migratedDatabase(schema: string): Promise<TestDatabase> {
+  if (schema === 'public') return createTestDatabase();
+  const empty = await createEmptyDatabase();
+  await empty.pool.query('CREATE TABLE public.users (id serial PRIMARY KEY, email text NOT NULL)');
+  await applyMigrations(empty.url, { schema });
+  const pool = new Pool({ connectionString: empty.url, max: 4, options: `-c search_path=${schema}` });
+  pool.on('error', () => undefined);
+  return {
+    ...empty,
+    pool,
+    drop: async () => {
+      await pool.end();
+      await empty.drop();
+    },
+  };
+}
+
+describe.each(['public', 'app_cache'])('the migration guide, statement by statement, search_path %s', (schema) => {
   let db: TestDatabase;
   beforeAll(async () => {
-    db = await createTestDatabase();
+    db = await migratedDatabase(schema);
     // drop() ends the pool, then drops the database WITH (FORCE): a pooled connection still closing at
     // that moment reports "terminating connection due to administrator command", which is no failure here
     db.pool.on('error', () => undefined);
@@ -248,16 +272,21 @@ describe('the migration guide, statement by statement', () => {
   });
 
   describe('Rollback', () => {
-    it('runs unchanged and removes the guide objects, leaving only the service tables', async () => {
+    it('runs unchanged and removes the guide objects, leaving only the service tables and its helper functions', async () => {
       const client = await db.pool.connect();
       try {
         await client.query('BEGIN');
         await client.query(ROLLBACK);
         const { rows } = await client.query<{ name: string }>(
-          `SELECT relname AS name FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r', 'v', 'm')
-           UNION ALL SELECT proname FROM pg_proc WHERE pronamespace = 'public'::regnamespace ORDER BY 1`,
+          `SELECT relname AS name FROM pg_class WHERE relnamespace = $1::regnamespace AND relkind IN ('r', 'v', 'm')
+           UNION ALL SELECT proname FROM pg_proc WHERE pronamespace = $1::regnamespace ORDER BY 1`,
+          [schema],
         );
-        expect(rows.map((r) => r.name)).toEqual(['_prisma_migrations', 'exercise_cache_lookup_stats', 'exercise_cache_maintenance_runs', 'exercise_cache_reports']);
+        // the helpers that fill a row inserted with the guide's columns only; db:rollback removes them too
+        expect(rows.map((r) => r.name)).toEqual([
+          '_prisma_migrations', 'cache_context_key', 'cache_context_topics', 'cache_fill_guide_insert', 'cache_user_context_hash',
+          'exercise_cache_lookup_stats', 'exercise_cache_maintenance_runs', 'exercise_cache_reports',
+        ]);
       } finally {
         await client.query('ROLLBACK');
         client.release();
