@@ -52,7 +52,6 @@ export async function applyMigrations(
   const { schema = DEFAULT_SCHEMA, log = () => undefined } = typeof options === 'function' ? { log: options } : options;
   assertSchemaName(schema);
   const lock = await checkOutConnection(connection);
-import { CheckedOutClient, ignoreConnectionErrors } from './checked-out-client';
   try {
     await lock.client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
     await lock.client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
