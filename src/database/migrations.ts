@@ -15,7 +15,9 @@ const MIGRATIONS_DIR = path.join(PRISMA_DIR, 'migrations');
 const MIGRATION_LOCK_KEY = 7346_2001;
 
 /** Tables of the cache: finding one without our migration records means the schema is not ours to migrate. */
-const CACHE_TABLES = ['exercise_cache', 'exercise_cache_lookup_stats', 'exercise_cache_maintenance_runs', 'exercise_cache_reports'];
+const CACHE_TABLES = [
+  'exercise_cache', 'exercise_cache_lookup_stats', 'exercise_cache_maintenance_runs', 'exercise_cache_reports', 'exercise_cache_leases',
+];
 
 export interface MigrateOptions {
   /** PostgreSQL schema that holds every object of the cache and its migration records (default public). */

@@ -285,7 +285,7 @@ describe.each(['public', 'app_cache'])('the migration guide, statement by statem
         // the helpers that fill a row inserted with the guide's columns only; db:rollback removes them too
         expect(rows.map((r) => r.name)).toEqual([
           '_prisma_migrations', 'cache_context_key', 'cache_context_topics', 'cache_fill_guide_insert', 'cache_user_context_hash',
-          'exercise_cache_lookup_stats', 'exercise_cache_maintenance_runs', 'exercise_cache_reports',
+          'exercise_cache_leases', 'exercise_cache_lookup_stats', 'exercise_cache_maintenance_runs', 'exercise_cache_reports',
         ]);
       } finally {
         await client.query('ROLLBACK');
