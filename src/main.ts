@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import pino from 'pino';
 import { createApp } from './app';
 import { ConfigValidationError, validateConfig } from './config/app-config';
+import { DatabaseRefusedError } from './database/connection-probe';
 import { openDatabase } from './database/database-handle';
 import { EmbeddedPostgresError } from './database/embedded-postgres';
 import { InvalidExerciseSchemaError } from './quality/schemas/exercise-schema.errors';
@@ -50,7 +51,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  const expected = error instanceof ConfigValidationError || error instanceof EmbeddedPostgresError || error instanceof InvalidExerciseSchemaError;
+  const expected =
+    error instanceof ConfigValidationError ||
+    error instanceof EmbeddedPostgresError ||
+    error instanceof InvalidExerciseSchemaError ||
+    error instanceof DatabaseRefusedError;
   process.stderr.write(`exercise-cache failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
   if (!expected && error instanceof Error && process.env.LOG_LEVEL === 'debug') process.stderr.write(`${error.stack}\n`);
   process.exit(1);

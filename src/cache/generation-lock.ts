@@ -1,7 +1,7 @@
-import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
-import { Pool, PoolClient } from 'pg';
+import { Injectable, Logger } from '@nestjs/common';
+import type { Pool, PoolClient } from 'pg';
 import { AppConfig } from '../config/app-config';
-import { DATABASE_HANDLE, DatabaseHandle } from '../database/database-handle';
+import { PrismaService } from '../database/prisma.service';
 import { GENERATION_LOCK_SPACE, advisoryLockIdOf } from './advisory-locks';
 
 
@@ -11,26 +11,20 @@ export type LockOutcome = 'acquired' | 'acquired-after-wait' | 'unavailable';
  * Single-flight across replicas: a PostgreSQL session advisory lock per cache key, held while one
  * replica generates. Others wait on the lock (at most SINGLE_FLIGHT_WAIT_MS, through
  * lock_timeout), then find the stored exercise. If the holder dies its session ends and the lock
- * is released at once, so a waiter takes over and generates. Locks live on a small pool of their
- * own, so waiting generations never starve ordinary queries.
+ * is released at once, so a waiter takes over and generates. Locks live on the session pool
+ * (direct to PostgreSQL when DATABASE_DIRECT_URL is set), so waiting generations never starve
+ * ordinary queries.
  */
 @Injectable()
-export class GenerationLock implements OnModuleDestroy {
+export class GenerationLock {
   private readonly logger = new Logger(GenerationLock.name);
   private readonly pool: Pool;
 
   constructor(
-    @Inject(DATABASE_HANDLE) database: DatabaseHandle,
+    prisma: PrismaService,
     private readonly config: AppConfig,
   ) {
-    this.pool = new Pool({
-      connectionString: database.url,
-      max: Math.max(2, Math.ceil(config.DATABASE_POOL_SIZE / 2)),
-      connectionTimeoutMillis: config.DATABASE_CONNECT_TIMEOUT_MS,
-      idleTimeoutMillis: 10000,
-      application_name: 'exercise-cache-locks',
-    });
-    this.pool.on('error', (error) => this.logger.warn(`idle lock connection lost: ${error.message}`));
+    this.pool = prisma.sessionPool;
   }
 
   /**
@@ -83,10 +77,6 @@ export class GenerationLock implements OnModuleDestroy {
         client.release(lost);
       }
     }
-  }
-
-  async onModuleDestroy(): Promise<void> {
-    await this.pool.end().catch(() => undefined);
   }
 }
 

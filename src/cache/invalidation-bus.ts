@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { Client } from 'pg';
-import { DATABASE_HANDLE, DatabaseHandle } from '../database/database-handle';
+import { DATABASE_HANDLE, DatabaseHandle, sessionUrlOf } from '../database/database-handle';
 import { PrismaService } from '../database/prisma.service';
 import { L1Cache } from './l1-cache';
 
@@ -19,8 +19,8 @@ interface Message {
 /**
  * Cross-replica L1 invalidation over PostgreSQL LISTEN/NOTIFY: whatever one replica writes,
  * invalidates, clears or evicts is dropped from every other replica's L1. The listener needs a
- * direct session (not PgBouncer in transaction mode) and reconnects by itself after an outage;
- * after a reconnect it clears the local L1, since notifications sent meanwhile were missed.
+ * direct session (DATABASE_DIRECT_URL when DATABASE_URL is PgBouncer in transaction mode) and
+ * reconnects by itself after an outage; after a reconnect it clears the local L1, since notifications sent meanwhile were missed.
  */
 @Injectable()
 export class InvalidationBus implements OnModuleInit, OnModuleDestroy {
@@ -71,7 +71,7 @@ export class InvalidationBus implements OnModuleInit, OnModuleDestroy {
   }
 
   private async listen(): Promise<void> {
-    const client = new Client({ connectionString: this.database.url, application_name: 'exercise-cache-listener' });
+    const client = new Client({ connectionString: sessionUrlOf(this.database), application_name: 'exercise-cache-listener' });
     client.on('error', (error) => {
       this.logger.warn(`invalidation listener lost its connection: ${error.message}`);
       this.scheduleReconnect();

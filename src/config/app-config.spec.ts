@@ -56,6 +56,17 @@ describe(validateConfig.name, () => {
       expect(config).toMatchObject({ CLEANUP_CRON: '*/5 * * * * *', MAINTENANCE_TIMEZONE: 'Europe/Berlin' });
     });
 
+    it('reads the pooler settings: a direct URL for sessions and the prepared statements switch', () => {
+      expect(validateConfig({})).toMatchObject({ DATABASE_DIRECT_URL: undefined, DATABASE_PREPARED_STATEMENTS: 'auto' });
+      const config = validateConfig({
+        DATABASE_URL: 'postgresql://app@pgbouncer.internal:6432/exercise_cache',
+        DATABASE_DIRECT_URL: 'postgresql://app@db.internal:5432/exercise_cache',
+        DATABASE_PREPARED_STATEMENTS: 'false',
+      });
+      expect(config).toMatchObject({ DATABASE_DIRECT_URL: 'postgresql://app@db.internal:5432/exercise_cache', DATABASE_PREPARED_STATEMENTS: false });
+      expect(validateConfig({ DATABASE_PREPARED_STATEMENTS: 'true' }).DATABASE_PREPARED_STATEMENTS).toBe(true);
+    });
+
     it('accepts production with API keys', () => {
       expect(validateConfig({ NODE_ENV: 'production', API_KEYS: 'k1,k2:ro' }).NODE_ENV).toBe('production');
     });
@@ -71,6 +82,7 @@ describe(validateConfig.name, () => {
       [{ REFRESH_CRON: '* * *' }, 'Invalid configuration: REFRESH_CRON="* * *": REFRESH_CRON must be a valid cron expression (e.g. "0 3 * * *")'],
       [{ MAINTENANCE_TIMEZONE: 'Mars/Olympus' }, 'Invalid configuration: MAINTENANCE_TIMEZONE="Mars/Olympus": MAINTENANCE_TIMEZONE must be an IANA time zone such as "UTC" or "Europe/Berlin"'],
       [{ CLEANUP_ENABLED: 'maybe' }, 'Invalid configuration: CLEANUP_ENABLED="maybe": CLEANUP_ENABLED must be a boolean value'],
+      [{ DATABASE_PREPARED_STATEMENTS: 'never' }, 'Invalid configuration: DATABASE_PREPARED_STATEMENTS="never": DATABASE_PREPARED_STATEMENTS must be true, false or auto'],
       [{ HEALTH_SIZE_TOLERANCE_PERCENT: '-5' }, 'Invalid configuration: HEALTH_SIZE_TOLERANCE_PERCENT=-5: HEALTH_SIZE_TOLERANCE_PERCENT must not be less than 0'],
     ])('%j', (env, message) => {
       const error = rejectionOf(env);
@@ -87,6 +99,12 @@ describe(validateConfig.name, () => {
         );
       },
     );
+
+    it('DATABASE_DIRECT_URL is checked like DATABASE_URL, without echoing the value', () => {
+      expect(rejectionOf({ DATABASE_DIRECT_URL: 'db.internal:5432' }).message).toBe(
+        'Invalid configuration: DATABASE_DIRECT_URL=(value hidden): DATABASE_DIRECT_URL must be a URL like postgresql://user:password@host:5432/database',
+      );
+    });
 
     it('refuses NODE_ENV=production without API_KEYS', () => {
       const error = rejectionOf({ NODE_ENV: 'production' });

@@ -49,6 +49,21 @@ export class AppConfig {
   })
   DATABASE_SCHEMA = 'public';
 
+  /**
+   * A direct PostgreSQL connection for what needs one session (LISTEN, session advisory locks,
+   * migrations) when DATABASE_URL goes through a transaction-mode pooler such as PgBouncer.
+   * Unset: DATABASE_URL serves both.
+   */
+  @IsOptional() @IsPostgresUrl()
+  DATABASE_DIRECT_URL?: string;
+
+  /**
+   * Named prepared statements on the hot path. "auto": on, unless DATABASE_URL turns out to be a
+   * transaction-mode pooler (which cannot keep them across transactions before PgBouncer 1.21).
+   */
+  @Transform(toBool) @IsIn([true, false, 'auto'], { message: 'DATABASE_PREPARED_STATEMENTS must be true, false or auto' })
+  DATABASE_PREPARED_STATEMENTS: boolean | 'auto' = 'auto';
+
   /** At least 2: a maintenance job holds one connection for its advisory lock and queries on another. */
   @Transform(toInt) @IsInt() @Min(2) @Max(200)
   DATABASE_POOL_SIZE = 10;
@@ -191,7 +206,7 @@ export function trustProxyOf(config: AppConfig): boolean | string {
 export function validateConfig(env: Record<string, unknown>, options: { serving: boolean } = { serving: true }): AppConfig {
   const known = Object.keys(new AppConfig());
   const relevant: Record<string, unknown> = {};
-  for (const name of [...known, 'DATABASE_URL', 'API_KEYS', 'METRICS_TOKEN', 'CORS_ORIGINS', 'TRUST_PROXY', 'LOG_PRETTY', 'EXERCISE_SCHEMAS_DIR']) {
+  for (const name of [...known, 'DATABASE_URL', 'DATABASE_DIRECT_URL', 'API_KEYS', 'METRICS_TOKEN', 'CORS_ORIGINS', 'TRUST_PROXY', 'LOG_PRETTY', 'EXERCISE_SCHEMAS_DIR']) {
     const value = env[name];
     if (value !== undefined && value !== '') relevant[name] = value;
   }
@@ -202,7 +217,7 @@ export function validateConfig(env: Record<string, unknown>, options: { serving:
     // Decorators register bottom-up, so the last failed constraint is the outermost one, the type
     // check: "abc" is reported as not an integer rather than as out of range.
     const reason = Object.values(first.constraints ?? {}).at(-1) ?? 'is invalid';
-    const shown = first.property === 'DATABASE_URL' || first.property === 'API_KEYS' || first.property === 'METRICS_TOKEN'
+    const shown = ['DATABASE_URL', 'DATABASE_DIRECT_URL', 'API_KEYS', 'METRICS_TOKEN'].includes(first.property)
       ? '(value hidden)'
       : JSON.stringify(first.value);
     throw new ConfigValidationError(`Invalid configuration: ${first.property}=${shown}: ${reason}`);

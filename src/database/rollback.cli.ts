@@ -1,6 +1,6 @@
 import { validateConfig } from '../config/app-config';
 import { runCommand } from '../common/run-command';
-import { openDatabase } from './database-handle';
+import { openDatabase, sessionUrlOf } from './database-handle';
 import { rollback } from './rollback';
 
 // `npm run db:rollback`: removes every object of the cache (the guide's Rollback section).
@@ -8,7 +8,7 @@ runCommand(async (log) => {
   const config = validateConfig(process.env, { serving: false });
   const database = await openDatabase(config, log, { migrate: false });
   try {
-    await rollback(database.url, { schema: database.schema, log });
+    await rollback(sessionUrlOf(database), { schema: database.schema, log });
   } finally {
     await database.embedded?.stop();
   }

@@ -115,7 +115,8 @@ export class MaintenanceRepository {
   constructor(private readonly prisma: PrismaService) {}
 
   async openSession(): Promise<MaintenanceSession> {
-    return new MaintenanceSession(await this.prisma.pool.connect());
+    // A session advisory lock needs a real session: the session pool (DATABASE_DIRECT_URL when set).
+    return new MaintenanceSession(await this.prisma.sessionPool.connect());
   }
 
   /** Records a run through the pool, for a run whose own session was lost. */
