@@ -20,7 +20,8 @@ interface Message {
  * Cross-replica L1 invalidation over PostgreSQL LISTEN/NOTIFY: whatever one replica writes,
  * invalidates, clears or evicts is dropped from every other replica's L1. The listener needs a
  * direct session (DATABASE_DIRECT_URL when DATABASE_URL is PgBouncer in transaction mode) and
- * reconnects by itself after an outage; after a reconnect it clears the local L1, since notifications sent meanwhile were missed.
+ * reconnects by itself after an outage; after a reconnect it clears the local L1, since
+ * notifications sent meanwhile were missed.
  */
 @Injectable()
 export class InvalidationBus implements OnModuleInit, OnModuleDestroy {
