@@ -5,7 +5,6 @@ import { chmod, chown, cp, mkdir, open, readFile, rename, rm, stat, writeFile } 
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { Client } from 'pg';
-import { ignoreConnectionErrors } from './checked-out-client';
 
 export interface EmbeddedPostgresOptions {
   /** Cluster folder; created and initialised on first start, reused afterwards. */
@@ -129,7 +128,10 @@ export class EmbeddedPostgres {
     const child = spawn(
       path.join(this.binDir, 'postgres'),
       ['-D', this.dataDir, '-p', String(this.port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
-      { ...this.runAs, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } },
+      // A session of its own (setsid): a terminal's Ctrl-C signals the whole foreground process
+      // group, and PostgreSQL must not shut down while the service still flushes its counters;
+      // the service stops it itself, last (stop() below, or the exit hook).
+      { ...this.runAs, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' }, detached: true },
     );
     const remember = (chunk: Buffer) => {
       logStream.write(chunk);
@@ -193,7 +195,8 @@ export class EmbeddedPostgres {
   }
 
   private async createDatabaseIfMissing(): Promise<void> {
-    const client = ignoreConnectionErrors(new Client({ host: '127.0.0.1', port: this.port, user: SUPERUSER, database: 'postgres' }));
+    const client = new Client({ host: '127.0.0.1', port: this.port, user: SUPERUSER, database: 'postgres' });
+    client.on('error', () => undefined); // a lost connection fails the statement, not the process
     await client.connect();
     try {
       const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [this.database]);
@@ -218,7 +221,8 @@ function portIsFree(port: number): Promise<boolean> {
 
 /** True once the server on the port accepts connections and is the one running on dataDir. */
 async function servesDataDir(port: number, dataDir: string): Promise<boolean> {
-  const client = ignoreConnectionErrors(new Client({ host: '127.0.0.1', port, user: SUPERUSER, database: 'postgres', connectionTimeoutMillis: 1000 }));
+  const client = new Client({ host: '127.0.0.1', port, user: SUPERUSER, database: 'postgres', connectionTimeoutMillis: 1000 });
+  client.on('error', () => undefined); // a lost connection fails the statement, not the process
   try {
     await client.connect();
     const { rows } = await client.query<{ dir: string }>("SELECT current_setting('data_directory') AS dir");

@@ -21,7 +21,10 @@ export interface ServerProcess {
  * only a real process shows: its logs on stdout, signals, two processes starting at once.
  * `npm test` builds dist/ first (pretest); run `npm run build` before `npx jest` on these files.
  */
-export async function startServerProcess(env: Record<string, string>, options: { waitForListen?: boolean } = {}): Promise<ServerProcess> {
+export async function startServerProcess(
+  env: Record<string, string>,
+  options: { waitForListen?: boolean; ownProcessGroup?: boolean } = {},
+): Promise<ServerProcess> {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build first`);
   const port = await freePort();
   const child = spawn(process.execPath, [MAIN], {
@@ -36,6 +39,8 @@ export async function startServerProcess(env: Record<string, string>, options: {
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // As a shell starts a job: the leader of its own process group, which a terminal signals whole.
+    detached: options.ownProcessGroup === true,
   });
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
