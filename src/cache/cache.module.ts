@@ -4,6 +4,8 @@ import { ExerciseSchemaRegistry } from '../quality/schemas/exercise-schema-regis
 import { schemaRegistryFor } from '../quality/schemas/schema-registry-for-config';
 import { PrismaService } from '../database/prisma.service';
 import { LeaseMetrics } from '../metrics/lease-metrics.service';
+import { QUARANTINE_PROVIDERS } from '../quality/quarantine/quarantine.providers';
+import { QuarantineService } from '../quality/quarantine/quarantine.service';
 import { ExerciseCacheStatsController } from './exercise-cache-stats.controller';
 import { ExerciseCacheController } from './exercise-cache.controller';
 import { ExerciseCacheRepository } from './exercise-cache.repository';
@@ -35,7 +37,8 @@ import { VariantPicker } from './variant-picker';
         new LeaseCoordinator(cache, leases, bus, (outcome) => metrics.count(outcome)),
       inject: [ExerciseCacheService, LeaseRepository, InvalidationBus, LeaseMetrics],
     },
+    ...QUARANTINE_PROVIDERS,
   ],
-  exports: [ExerciseCacheService, ExerciseSchemaRegistry, L1Cache, InvalidationBus],
+  exports: [ExerciseCacheService, ExerciseSchemaRegistry, L1Cache, InvalidationBus, QuarantineService],
 })
 export class CacheModule {}

@@ -3,22 +3,26 @@ import { ApiBadRequestResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { DaysQueryDto, LimitQueryDto } from './dto/lookup-query.dto';
 import { DailyMetricsResponse, EntrySummaryResponse, OverviewStatsResponse, TypeStatsResponse } from './dto/stats-responses.dto';
 import { ExerciseCacheService } from './exercise-cache.service';
+import { QuarantineService } from '../quality/quarantine/quarantine.service';
 
 @ApiTags('statistics')
 @Controller('exercise-cache')
 export class ExerciseCacheStatsController {
-  constructor(private readonly cache: ExerciseCacheService) {}
+  constructor(
+    private readonly cache: ExerciseCacheService,
+    private readonly quarantine: QuarantineService,
+  ) {}
 
   @Get('stats')
   @ApiOkResponse({ type: OverviewStatsResponse })
-  stats(): Promise<Record<string, unknown>> {
-    return this.cache.stats();
+  async stats(): Promise<Record<string, unknown>> {
+    return this.quarantine.withOverallCounts(await this.cache.stats());
   }
 
   @Get('stats/types')
   @ApiOkResponse({ type: [TypeStatsResponse] })
-  statsByType(): Promise<Record<string, unknown>[]> {
-    return this.cache.statsByType();
+  async statsByType(): Promise<Record<string, unknown>[]> {
+    return this.quarantine.withCountsByType(await this.cache.statsByType());
   }
 
   @Get('popular')

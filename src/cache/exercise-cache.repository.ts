@@ -78,24 +78,27 @@ export class ExerciseCacheRepository {
   async findLiveByKey(key: string): Promise<CachedEntry | null> {
     const { rows } = await this.prisma.pool.query<EntryRow>({
       name: 'exercise_cache_find_live_by_key',
-      text: `SELECT ${ENTRY_COLUMNS} FROM exercise_cache WHERE cache_key = $1 AND expires_at > now()`,
+      text: `SELECT ${ENTRY_COLUMNS} FROM exercise_cache WHERE cache_key = $1 AND expires_at > now() AND quarantined_at IS NULL`,
       values: [key],
     });
     return rows.length > 0 ? toEntry(rows[0]) : null;
   }
 
-  /** Every live variant of a context, through idx_exercise_lookup (context_key, variant). */
+  /**
+   * Every live variant of a context, through idx_exercise_lookup (context_key, variant). A
+   * quarantined variant is left out, so its slot counts as free and is generated again.
+   */
   async findLiveVariants(contextKey: string, maxVariant: number, db: Queryable = this.prisma.pool): Promise<CachedEntry[]> {
     const { rows } = await db.query<EntryRow>({
       name: 'exercise_cache_find_live_variants',
       text: `SELECT ${ENTRY_COLUMNS} FROM exercise_cache
-             WHERE context_key = $1 AND variant <= $2 AND expires_at > now() ORDER BY variant`,
+             WHERE context_key = $1 AND variant <= $2 AND expires_at > now() AND quarantined_at IS NULL ORDER BY variant`,
       values: [contextKey, maxVariant],
     });
     return rows.map(toEntry);
   }
 
-  /** Inserts or replaces one entry; replacing resets its usage, since it is a new exercise. */
+  /** Inserts or replaces one entry; replacing resets its usage and lifts any quarantine, since it is a new exercise. */
   async upsert(entry: EntryToStore, db: Queryable = this.prisma.pool): Promise<{ key: string; expiresAt: Date }> {
     const { rows } = await db.query<{ cache_key: string; expires_at: Date }>({
       name: 'exercise_cache_upsert',
@@ -105,7 +108,7 @@ export class ExerciseCacheRepository {
              ON CONFLICT (cache_key) DO UPDATE SET
                exercise_data = excluded.exercise_data, expires_at = excluded.expires_at, created_at = now(),
                last_used_at = now(), usage_count = 0, generation_cost = excluded.generation_cost,
-               generation_time_ms = excluded.generation_time_ms
+               generation_time_ms = excluded.generation_time_ms, quarantined_at = NULL
              RETURNING cache_key, expires_at`,
       values: [
         entry.key,
@@ -164,7 +167,7 @@ export class ExerciseCacheRepository {
   async findSimilar(userContextHash: string, limit: number): Promise<CachedEntry[]> {
     const rows = await this.prisma.$queryRawUnsafe<EntryRow[]>(
       `SELECT ${ENTRY_COLUMNS} FROM exercise_cache
-       WHERE user_context_hash = $1 AND expires_at > now()
+       WHERE user_context_hash = $1 AND expires_at > now() AND quarantined_at IS NULL
        ORDER BY usage_count DESC, last_used_at DESC LIMIT $2`,
       userContextHash,
       limit,
@@ -188,7 +191,7 @@ export class ExerciseCacheRepository {
          SELECT ${ENTRY_COLUMNS},
                 (SELECT count(*) FROM unnest(topics) t WHERE t = ANY($3::text[]))::int AS overlap
          FROM exercise_cache
-         WHERE exercise_type = $1 AND difficulty = $2 AND topics && $3::text[] AND expires_at > now()
+         WHERE exercise_type = $1 AND difficulty = $2 AND topics && $3::text[] AND expires_at > now() AND quarantined_at IS NULL
        ) candidates
        WHERE overlap >= $4
        ORDER BY overlap DESC, usage_count DESC, cache_key

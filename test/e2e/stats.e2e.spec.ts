@@ -47,20 +47,20 @@ describe('statistics endpoints', () => {
     await e?.close();
   });
 
-  it('GET /exercise-cache/stats returns exercise_cache_overview in camelCase', async () => {
+  it('GET /exercise-cache/stats returns exercise_cache_overview in camelCase, with reports and quarantined entries', async () => {
     const res = await e.http().get('/exercise-cache/stats').expect(200);
     const [expected] = asJson(await e.db.pool.query('SELECT * FROM exercise_cache_overview'));
-    expect(res.body).toEqual(expected);
+    expect(res.body).toEqual({ ...expected, reports: 0, quarantinedEntries: 0 });
     expect(res.body).toMatchObject({ totalEntries: 6, activeEntries: 5, expiredEntries: 1, totalHits: 5, nearHits: 1, totalMisses: 2, totalLookups: 8 });
     expect(res.body.cacheHitRate).toBe(62.5);
     expect(res.body.nearHitRate).toBe(12.5);
     expect(typeof res.body.totalCostSaved).toBe('number');
   });
 
-  it('GET /exercise-cache/stats/types returns exercise_cache_stats in camelCase, one row per type', async () => {
+  it('GET /exercise-cache/stats/types returns exercise_cache_stats in camelCase, one row per type, with reports and quarantined entries', async () => {
     const res = await e.http().get('/exercise-cache/stats/types').expect(200);
     const expected = asJson(await e.db.pool.query('SELECT * FROM exercise_cache_stats ORDER BY total_lookups DESC, exercise_type'));
-    expect(res.body).toEqual(expected);
+    expect(res.body).toEqual(expected.map((row) => ({ ...row, reports: 0, quarantinedEntries: 0 })));
     expect(res.body.map((r: { exerciseType: string }) => r.exerciseType)).toEqual(['stats_fill', 'stats_match']);
     expect(res.body[0]).toMatchObject({ hits: 4, nearHits: 1, misses: 1, totalLookups: 6, cacheHitRate: 66.67, avgGenerationTimeMs: 2000 });
     expect(res.body[1]).toMatchObject({ totalEntries: 3, contexts: 2, avgVariantsPerContext: 1.5, expiredEntries: 1 });

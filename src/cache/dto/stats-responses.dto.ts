@@ -17,6 +17,8 @@ export class OverviewStatsResponse {
   @ApiPropertyOptional({ description: 'Mean generation time of stored entries, ms', nullable: true }) avgGenerationTimeMs!: number | null;
   @ApiPropertyOptional({ description: 'Creation time of the oldest row', nullable: true }) oldestEntry!: string | null;
   @ApiPropertyOptional({ description: 'Creation time of the newest row', nullable: true }) newestEntry!: string | null;
+  @ApiProperty({ description: 'Learner reports ever recorded (POST /exercise-cache/{key}/report)' }) reports!: number;
+  @ApiProperty({ description: 'Entries in quarantine now (never served)' }) quarantinedEntries!: number;
 }
 
 /** exercise_cache_stats in camelCase: one row per exercise type. */
@@ -38,6 +40,8 @@ export class TypeStatsResponse {
   @ApiProperty({ description: 'Dollars saved by serving this type from the cache' }) estimatedCostSaved!: number;
   @ApiProperty({ description: 'Dollars the stored entries of this type cost' }) totalGenerationCost!: number;
   @ApiPropertyOptional({ description: 'Mean generation time, ms', nullable: true }) avgGenerationTimeMs!: number | null;
+  @ApiProperty({ description: 'Learner reports ever recorded for this type' }) reports!: number;
+  @ApiProperty({ description: 'Entries of this type in quarantine now' }) quarantinedEntries!: number;
 }
 
 /** A row of get_popular_exercises / get_lru_exercises. */

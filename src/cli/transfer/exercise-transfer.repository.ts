@@ -45,7 +45,7 @@ export class ExerciseTransferRepository {
         SELECT exercise_type, difficulty, topics, variant, exercise_data, generation_cost,
                ceil(extract(epoch FROM expires_at - now()))::int AS remaining_seconds
         FROM exercise_cache
-        WHERE expires_at > now()
+        WHERE expires_at > now() AND quarantined_at IS NULL
         ORDER BY cache_key`);
       for (;;) {
         const { rows } = await client.query<RawExportRow>(`FETCH ${Math.trunc(batchSize)} FROM exercise_export`);
