@@ -1,4 +1,5 @@
 import type { Pool } from 'pg';
+import { CheckedOutClient } from '../../database/checked-out-client';
 
 export type ReportRecorded =
   | { outcome: 'not_found' }
@@ -56,7 +57,8 @@ export class QuarantineRepository {
    * reports are counted one after the other.
    */
   async recordReport(key: string, reason: string, reporter: string | null, threshold: number): Promise<ReportRecorded> {
-    const client = await this.pool.connect();
+    const session = new CheckedOutClient(await this.pool.connect());
+    const client = session.client;
     try {
       await client.query('BEGIN');
       const entry = await client.query<{ exercise_type: string; quarantined: boolean }>(
@@ -92,10 +94,12 @@ export class QuarantineRepository {
       await client.query('COMMIT');
       return { outcome: 'recorded', exerciseType, openReports, quarantined: quarantined || newlyQuarantined, newlyQuarantined };
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
+      // A connection that cannot even roll back is in an unknown state: destroyed, not reused.
+      const rolledBack = await client.query('ROLLBACK').then(() => true, () => false);
+      session.release(rolledBack ? undefined : error);
       throw error;
     } finally {
-      client.release();
+      session.release();
     }
   }
 
