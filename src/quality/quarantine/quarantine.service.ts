@@ -1,5 +1,5 @@
 import { CACHE_KEY_PATTERN } from '../../cache/cache-key';
-import { InvalidCacheRequestError, isStorableJson } from '../../cache/context-rules';
+import { InvalidCacheRequestError } from '../../cache/context-rules';
 import type { InvalidationBus } from '../../cache/invalidation-bus';
 import type { L1Cache } from '../../cache/l1-cache';
 import type { QuarantineMetrics } from './quarantine-metrics';
@@ -45,11 +45,11 @@ export class QuarantineService {
   async report(key: string, report: ExerciseReport): Promise<ReportResult> {
     assertKey(key);
     const reason = typeof report?.reason === 'string' ? report.reason.trim() : report?.reason;
-    if (typeof reason !== 'string' || !lengthWithin(reason, 1, MAX_REASON_LENGTH) || !isStorableJson(reason)) {
+    if (typeof reason !== 'string' || !lengthWithin(reason, 1, MAX_REASON_LENGTH) || !isStorableText(reason)) {
       throw new InvalidCacheRequestError(`reason must be text of 1..${MAX_REASON_LENGTH} characters (without NUL characters)`);
     }
     const reporter = report.reporter;
-    if (reporter !== undefined && (typeof reporter !== 'string' || !lengthWithin(reporter, 1, MAX_REPORTER_LENGTH) || !isStorableJson(reporter))) {
+    if (reporter !== undefined && (typeof reporter !== 'string' || !lengthWithin(reporter, 1, MAX_REPORTER_LENGTH) || !isStorableText(reporter))) {
       throw new InvalidCacheRequestError(`reporter must be text of 1..${MAX_REPORTER_LENGTH} characters (without NUL characters)`);
     }
     const recorded = await this.repository.recordReport(key, reason, reporter ?? null, this.options.quarantineAfterReports);
@@ -114,3 +114,7 @@ const lengthWithin = (text: string, min: number, max: number) => {
   const length = [...text].length;
   return length >= min && length <= max;
 };
+
+/** PostgreSQL text cannot hold NUL, and half a surrogate pair is not text. */
+const UNPAIRED_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const isStorableText = (text: string) => !text.includes('\u0000') && !UNPAIRED_SURROGATE.test(text);
