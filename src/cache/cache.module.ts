@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AuthModule } from '../auth/auth.module';
 import { AppConfig } from '../config/app-config';
 import { ExerciseSchemaRegistry } from '../quality/schemas/exercise-schema-registry';
 import { schemaRegistryFor } from '../quality/schemas/schema-registry-for-config';
@@ -20,6 +21,7 @@ import { VariantPicker } from './variant-picker';
 
 /** Import this module to inject ExerciseCacheService anywhere in the application. */
 @Module({
+  imports: [AuthModule],
   controllers: [ExerciseCacheStatsController, ExerciseCacheController],
   providers: [
     ExerciseCacheRepository,

@@ -1,15 +1,17 @@
-import { BadRequestException, Body, ConflictException, Controller, Delete, Get, Headers, HttpCode, NotFoundException, Param, Post, Query, Res } from '@nestjs/common';
+import { BadRequestException, Body, ConflictException, Controller, Delete, ForbiddenException, Get, Headers, HttpCode, NotFoundException, Param, Post, Query, Req, Res } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiConflictResponse,
   ApiCreatedResponse,
+  ApiForbiddenResponse,
   ApiHeader,
   ApiNoContentResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiTags,
 } from '@nestjs/swagger';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ApiKeyVerifier } from '../auth/api-key-verifier';
 import { cacheKeyFor } from './cache-key';
 import type { CachedEntry } from './cache-entry';
 import { CacheMissResponse, CachedExerciseResponse, InvalidatedResponse, NearMissResponse, StoredExerciseResponse } from './dto/exercise-responses.dto';
@@ -28,6 +30,7 @@ export class ExerciseCacheController {
   constructor(
     private readonly cache: ExerciseCacheService,
     private readonly leases: LeaseCoordinator,
+    private readonly keys: ApiKeyVerifier,
   ) {}
 
   @Get()
@@ -36,6 +39,7 @@ export class ExerciseCacheController {
     description: 'Hit (X-Cache: HIT), or with lease and wait: the exercise another caller generated under its lease (X-Cache: COALESCED)',
     headers: { 'X-Cache': { description: 'HIT or COALESCED (both count as hits)', schema: { type: 'string', enum: ['HIT', 'COALESCED'] } } },
   })
+  @ApiForbiddenResponse({ description: 'lease with a read-only API key (the lease holder must be able to store)' })
   @ApiNotFoundResponse({
     type: CacheMissResponse,
     description:
@@ -47,10 +51,17 @@ export class ExerciseCacheController {
       'Retry-After': { description: 'With lease, when the wait ran out: seconds until the current lease expires (at least 1)', schema: { type: 'integer' } },
     },
   })
-  async lookup(@Query() query: LeaseLookupQueryDto, @Res({ passthrough: true }) reply: Reply): Promise<CachedExerciseResponse> {
+  async lookup(
+    @Query() query: LeaseLookupQueryDto,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: Reply,
+  ): Promise<CachedExerciseResponse> {
     const context = { type: query.type, difficulty: query.difficulty, topics: query.topics };
     const options = { variants: query.variants, exclude: query.exclude };
-    if (query.lease !== undefined) return this.leaseLookup(context, options, query.lease, query.wait ?? 0, reply);
+    if (query.lease !== undefined) {
+      this.assertMayHoldLeases(request);
+      return this.leaseLookup(context, options, query.lease, query.wait ?? 0, reply);
+    }
     if (query.wait !== undefined) throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: ['wait only applies with lease'] });
     const entry = await this.cache.lookup(context, options);
     return answer(reply, entry, () => cacheKeyFor(context), 'no cached exercise for this context');
@@ -118,6 +129,15 @@ export class ExerciseCacheController {
     return { removed: await this.cache.invalidate({ type: query.type, difficulty: query.difficulty, topics: query.topics }) };
   }
 
+
+  /** A lease obliges its holder to store; a read-only key cannot, and would only block others until it expired. */
+  private assertMayHoldLeases(request: FastifyRequest): void {
+    if (!this.keys.keysRequired) return;
+    const credential = this.keys.credentialOf(request);
+    if (typeof credential === 'object' && credential.readOnly) {
+      throw new ForbiddenException({ statusCode: 403, error: 'Forbidden', message: 'lease needs a read-write API key: the lease holder must store the exercise' });
+    }
+  }
 
   private async leaseLookup(
     context: { type: string; difficulty: number; topics: string[] },

@@ -78,6 +78,19 @@ describe('exercise-cache/client with API keys', () => {
     await readWrite.set(c, { n: 1 });
     expect((await readOnly.get(c))?.exercise).toEqual({ n: 1 });
   });
+
+  it('a read-only key cannot take leases (it could never store): getOrGenerate fails with 403 and generates nothing', async () => {
+    const readOnly = createExerciseCacheClient({ baseUrl: e2e.t.url!, apiKey: 'client-ro-2f8d4a6c0e' });
+    let generated = 0;
+    const error = await readOnly.getOrGenerate(context('client_ro_lease'), async () => ({ n: ++generated })).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ExerciseCacheForbiddenError);
+    expect((error as Error).message).toContain('lease needs a read-write API key');
+    expect(generated).toBe(0);
+    expect((await e2e.db.pool.query('SELECT count(*)::int AS n FROM exercise_cache_leases')).rows[0].n).toBe(0);
+    const readWrite = createExerciseCacheClient({ baseUrl: e2e.t.url!, apiKey: 'client-rw-7c1e9a3b5d' });
+    expect(await readWrite.getOrGenerate(context('client_rw_lease'), async () => ({ n: ++generated }))).toEqual({ n: 1 });
+    expect((await readOnly.get(context('client_rw_lease')))?.exercise).toEqual({ n: 1 });
+  });
 });
 
 describe('exercise-cache/client retries', () => {
