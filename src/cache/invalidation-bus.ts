@@ -30,6 +30,8 @@ export class InvalidationBus implements OnModuleInit, OnModuleDestroy {
   private listener?: Client;
   private stopped = false;
   private reconnectTimer?: NodeJS.Timeout;
+  /** The LISTEN session being opened (first time or reconnecting): never two at once. */
+  private connecting?: Promise<void>;
   /** Told of every key written or removed, here or on another replica (lease waiters listen). */
   private readonly keyListeners: ((keys: readonly string[]) => void)[] = [];
 
@@ -40,18 +42,31 @@ export class InvalidationBus implements OnModuleInit, OnModuleDestroy {
   ) {}
 
   async onModuleInit(): Promise<void> {
-    if (this.l1.enabled || this.keyListeners.length > 0) await this.listen().catch(() => this.scheduleReconnect());
+    if (this.l1.enabled) await this.ensureListening();
   }
 
   async onModuleDestroy(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.reconnectTimer);
+    await this.connecting?.catch(() => undefined);
     await this.listener?.end().catch(() => undefined);
   }
 
   /** True while the LISTEN session is up (after a reconnect, L1 starts empty). */
   get listening(): boolean {
     return this.listener !== undefined;
+  }
+
+  /**
+   * Opens the LISTEN session unless it is open or reconnecting. Without L1 it is opened on first
+   * need: a lease waiter needs it to be woken (the CLI, which has no L1 and no waiters, never opens it).
+   */
+  async ensureListening(): Promise<void> {
+    if (this.listener || this.reconnectTimer || this.stopped) return;
+    this.connecting ??= this.listen()
+      .catch(() => this.scheduleReconnect())
+      .finally(() => (this.connecting = undefined));
+    await this.connecting;
   }
 
   /** Calls `listener` with the keys of every change published here or received from another replica. */
@@ -93,13 +108,15 @@ export class InvalidationBus implements OnModuleInit, OnModuleDestroy {
     this.listener = undefined;
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = undefined;
-      this.listen().then(
-        () => {
-          this.l1.clear();
-          this.logger.log('invalidation listener reconnected; local L1 cleared');
-        },
-        () => this.scheduleReconnect(),
-      );
+      this.connecting = this.listen()
+        .then(
+          () => {
+            this.l1.clear();
+            this.logger.log('invalidation listener reconnected; local L1 cleared');
+          },
+          () => this.scheduleReconnect(),
+        )
+        .finally(() => (this.connecting = undefined));
     }, 500);
     this.reconnectTimer.unref();
   }

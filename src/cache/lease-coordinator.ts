@@ -65,6 +65,7 @@ export class LeaseCoordinator {
     };
     const deadline = Date.now() + lease.waitMs;
     const waiter = this.waiters.register(key);
+    if (lease.waitMs > 0) await this.bus.ensureListening();
     let holderExpiresInMs = 0;
     let waited = false;
     try {
