@@ -3,6 +3,7 @@
 // is loaded at run time.
 import type { ExerciseContext } from '../cache/cache-key';
 import type { CachedExerciseResponse, InvalidatedResponse, NearMissResponse, StoredExerciseResponse } from '../cache/dto/exercise-responses.dto';
+import type { LeaseLookupQueryDto } from '../cache/dto/lease-lookup-query.dto';
 import type { LookupQueryDto, NearQueryDto } from '../cache/dto/lookup-query.dto';
 import type { OverviewStatsResponse } from '../cache/dto/stats-responses.dto';
 import type { StoreExerciseDto } from '../cache/dto/store-exercise.dto';
@@ -25,10 +26,10 @@ export type StoreOptions = Partial<Pick<StoreExerciseDto, 'ttlSeconds' | 'genera
 };
 
 export interface GetOrGenerateOptions extends LookupOptions, Omit<StoreOptions, 'leaseToken'> {
-  /** How long the service holds this caller's lease while it generates (1..300 s); default 30. */
-  leaseSeconds?: number;
-  /** How long one lookup waits for another caller's generation (0..30000 ms); default 10000. */
-  waitMs?: number;
+  /** How long the service holds this caller's lease while it generates (1..300 s, `lease=`); default 30. */
+  leaseSeconds?: LeaseLookupQueryDto['lease'];
+  /** How long one lookup waits for another caller's generation (0..30000 ms, `wait=`); default 10000. */
+  waitMs?: LeaseLookupQueryDto['wait'];
   /**
    * How long to keep waiting for another caller's generation in all, before generating anyway;
    * default leaseSeconds x 1000 + waitMs (a crashed holder's lease has expired by then).

@@ -40,6 +40,8 @@ export class LeaseLookupQueryDto extends LookupQueryDto {
   /** The lookup's fast path, plus plainly valid lease and wait values (see FastValidationPipe). */
   static override fastParse(value: unknown): LeaseLookupQueryDto | undefined {
     if (value === null || typeof value !== 'object') return undefined;
+    // The common lookup has neither: parse it as it is, without copying the query.
+    if (!('lease' in value) && !('wait' in value)) return fastParseLookupQuery(value) as LeaseLookupQueryDto | undefined;
     const { lease, wait, ...rest } = value as Record<string, unknown>;
     if (lease !== undefined && (typeof lease !== 'string' || !LEASE.test(lease))) return undefined;
     if (wait !== undefined && (typeof wait !== 'string' || !WAIT.test(wait))) return undefined;
