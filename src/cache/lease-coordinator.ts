@@ -89,6 +89,7 @@ export class LeaseCoordinator {
         waited = true;
         // Woken by a store of this key, or at the end of the wait or of the holder's lease.
         await waiter.next(Math.min(remaining, holderExpiresInMs));
+        if (this.waiters.isClosed) break;
         const stored = await servable();
         if (stored) return this.coalesced(canonical, stored);
         if (Date.now() >= deadline) break;
@@ -98,7 +99,16 @@ export class LeaseCoordinator {
     }
     this.cache.recordLookup(canonical, null);
     this.count('timed_out');
-    return { outcome: 'timed_out', key, retryAfterSeconds: Math.max(1, Math.ceil(holderExpiresInMs / 1000)) };
+    const retryAfterSeconds = this.waiters.isClosed ? 1 : Math.max(1, Math.ceil(holderExpiresInMs / 1000));
+    return { outcome: 'timed_out', key, retryAfterSeconds };
+  }
+
+  /**
+   * At shutdown: every waiting caller is answered at once (404 with Retry-After: 1, to ask another
+   * replica), so long waits never hold up draining. Nest calls it as a lifecycle hook.
+   */
+  onModuleDestroy(): void {
+    this.waiters.close();
   }
 
   /**

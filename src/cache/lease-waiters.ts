@@ -12,6 +12,7 @@ export interface LeaseWaiter {
  */
 export class LeaseWaiters {
   private readonly waiting = new Map<string, Set<WaiterState>>();
+  private closed = false;
 
   /** Register before trying the lease, so a store that lands in between is not missed. */
   register(key: string): LeaseWaiter {
@@ -22,7 +23,7 @@ export class LeaseWaiters {
     return {
       next: (ms) =>
         new Promise<boolean>((resolve) => {
-          if (state.changed) {
+          if (state.changed || this.closed) {
             state.changed = false;
             resolve(true);
             return;
@@ -52,6 +53,16 @@ export class LeaseWaiters {
         state.wake?.();
       }
     }
+  }
+
+  /** Wakes every waiter now and lets none wait again (shutdown: in-flight waits must not hold it up). */
+  close(): void {
+    this.closed = true;
+    for (const set of this.waiting.values()) for (const state of set) state.wake?.();
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
   }
 
   /** Callers waiting right now (for tests and metrics). */

@@ -154,3 +154,27 @@ describe('leases over HTTP (GET ?lease=&wait=, POST with X-Cache-Lease)', () => 
     expect(post.responses['409']).toBeDefined();
   });
 });
+
+describe('leases at shutdown', () => {
+  it('a caller still waiting when the service shuts down is answered at once: 404, Retry-After: 1, no token', async () => {
+    const e = await startE2e();
+    try {
+      await e.http().get('/exercise-cache').query(query('lease_shutdown', { lease: 60 })).expect(404);
+      const waiting = e.http().get('/exercise-cache').query(query('lease_shutdown', { lease: 60, wait: 30000 })).then((res) => res);
+      await pollUntil(
+        async () => Number(/exercise_cache_leases_total\{outcome="waited"\} (\d+)/.exec((await e.http().get('/metrics')).text)?.[1]),
+        (n) => n >= 1,
+      );
+      const started = Date.now();
+      await e.t.close();
+      const res = await waiting;
+      expect(res.status).toBe(404);
+      expect(res.headers['retry-after']).toBe('1');
+      expect(res.headers['x-cache-lease']).toBeUndefined();
+      // Closing did not sit out the 30 s wait.
+      expect(Date.now() - started).toBeLessThan(30000);
+    } finally {
+      await e.db.drop();
+    }
+  });
+});
