@@ -1,10 +1,9 @@
-// One application server process using exercise-cache/client from dist/ (as an app would import
-// it): `callers` concurrent getOrGenerate calls, caller i on context i % contexts, spread over the
-// given service URLs. The generator takes `generateMs`; in mode "hang" it announces itself and
+// One application server process using exercise-cache/client, imported by the package name as an
+// app would (package.json's exports map it to dist/client): `callers` concurrent getOrGenerate
+// calls, caller i on context i % contexts, spread over the given service URLs. The generator takes `generateMs`; in mode "hang" it announces itself and
 // never returns (the test kills the process mid-generation). Prints one JSON line at the end.
 'use strict';
-const path = require('node:path');
-const { createExerciseCacheClient } = require(path.resolve(__dirname, '..', '..', '..', 'dist', 'client', 'index.js'));
+const { createExerciseCacheClient } = require('exercise-cache/client');
 
 const options = JSON.parse(process.argv[2]);
 const warnings = [];
