@@ -1,6 +1,8 @@
 import { cacheKeyFor } from '../../src/cache/cache-key';
 import { E2e, startE2e, storeBody } from '../e2e/e2e-kit';
+import request from 'supertest';
 import { pollUntil } from '../support/poll';
+import { startTestApp } from '../support/test-app';
 
 const TOKEN = /^[0-9a-f]{32}$/;
 const query = (type: string, extra: Record<string, unknown> = {}) => ({ type, difficulty: 3, topics: 'colors,anatomy', ...extra });
@@ -156,7 +158,7 @@ describe('leases over HTTP (GET ?lease=&wait=, POST with X-Cache-Lease)', () => 
 });
 
 describe('leases at shutdown', () => {
-  it('a caller still waiting when the service shuts down is answered at once: 404, Retry-After: 1, no token', async () => {
+  it('a caller still waiting when the service shuts down is answered at once (404, Retry-After: 1, no token); the lease survives the restart', async () => {
     const e = await startE2e();
     try {
       await e.http().get('/exercise-cache').query(query('lease_shutdown', { lease: 60 })).expect(404);
@@ -173,6 +175,16 @@ describe('leases at shutdown', () => {
       expect(res.headers['x-cache-lease']).toBeUndefined();
       // Closing did not sit out the 30 s wait.
       expect(Date.now() - started).toBeLessThan(30000);
+
+      // The lease lives in PostgreSQL: a restarted replica still sees it held.
+      const restarted = await startTestApp(e.db.url, {}, { listen: true });
+      try {
+        const res = await request(restarted.url!).get('/exercise-cache').query(query('lease_shutdown', { lease: 60, wait: 0 })).expect(404);
+        expect(res.headers['x-cache-lease']).toBeUndefined();
+        expect(Number(res.headers['retry-after'])).toBeGreaterThan(1);
+      } finally {
+        await restarted.close();
+      }
     } finally {
       await e.db.drop();
     }
