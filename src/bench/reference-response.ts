@@ -22,7 +22,7 @@ export function hitBody(row: ReferenceRow): string {
 
 /** Same JSON as the service's 404 on a miss. */
 export function missBody(key: string): string {
-  return JSON.stringify({ statusCode: 404, message: 'no cached exercise for this context', key });
+  return JSON.stringify({ statusCode: 404, error: 'Not Found', message: 'no cached exercise for this context', key });
 }
 
 /**

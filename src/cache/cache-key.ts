@@ -33,7 +33,7 @@ export function normalizeTopics(topics: readonly string[]): string[] {
  * topic to one spelling (ASCII topics are simply lower-cased); decomposing first (NFD) lets
  * combining marks such as the Greek iota subscript fold with their letter, NFC recomposes.
  */
-function normalizeTopic(topic: string): string {
+export function normalizeTopic(topic: string): string {
   return topic.normalize('NFD').trim().toLowerCase().toUpperCase().toLowerCase().normalize('NFC');
 }
 

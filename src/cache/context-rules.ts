@@ -1,12 +1,12 @@
 import { BadRequestException } from '@nestjs/common';
-import { CACHE_KEY_PATTERN, ExerciseContext } from './cache-key';
+import { CACHE_KEY_PATTERN, ExerciseContext, normalizeTopic } from './cache-key';
 
 /** The limits of a context and of store options; the request DTOs use the same numbers. */
 export const TYPE_PATTERN = /^[a-z0-9_-]{1,50}$/;
 export const MAX_TOPICS = 20;
 export const MAX_TOPIC_LENGTH = 64;
-/** Control characters (NUL included) cannot be stored in PostgreSQL text or are never meant. */
-export const TOPIC_FORBIDDEN = /[\u0000-\u001f\u007f]/;
+/** Control characters (C0 with NUL, DEL, C1) cannot be stored in PostgreSQL text or are never meant. */
+export const TOPIC_FORBIDDEN = /[\u0000-\u001f\u007f-\u009f]/;
 export const MIN_DIFFICULTY = 1;
 export const MAX_DIFFICULTY = 5;
 export const MAX_TTL_SECONDS = 2_592_000;
@@ -52,10 +52,18 @@ export function assertValidContext(context: ExerciseContext): void {
 /** Half of a UTF-16 surrogate pair without its other half: not text, and not storable as UTF-8. */
 const UNPAIRED_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
+/** Printable ASCII: normalising it only trims and lower-cases, which keeps the trimmed length. */
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+
+/**
+ * The length limit applies to the topic as stored, after normalisation: case folding can lengthen
+ * a topic ("ﬃ" becomes "ffi", "ß" becomes "ss"), and a topic stored longer than the limit could
+ * never be looked up again.
+ */
 export function isValidTopic(topic: unknown): boolean {
-  if (typeof topic !== 'string') return false;
-  const length = [...topic.trim()].length;
-  return length >= 1 && length <= MAX_TOPIC_LENGTH && !TOPIC_FORBIDDEN.test(topic) && !UNPAIRED_SURROGATE.test(topic);
+  if (typeof topic !== 'string' || TOPIC_FORBIDDEN.test(topic) || UNPAIRED_SURROGATE.test(topic)) return false;
+  const length = PRINTABLE_ASCII.test(topic) ? topic.trim().length : [...normalizeTopic(topic)].length;
+  return length >= 1 && length <= MAX_TOPIC_LENGTH;
 }
 
 export const UNSTORABLE_EXERCISE_MESSAGE = 'exercise must not contain NUL characters (\\u0000), unpaired surrogates or non-finite numbers';

@@ -1,6 +1,6 @@
 import { ArgumentMetadata, BadRequestException, ValidationPipe } from '@nestjs/common';
 import { detachRawJson, rawJsonFieldsOf } from '../cache/dto/keep-raw-json';
-import { prototypeNamedKeyMessages } from './prototype-named-keys';
+import { forbiddenKeyMessage, prototypeNamedKeyMessages } from './prototype-named-keys';
 
 /** A DTO class that can recognise its common, valid input without class-validator. */
 export interface FastParsable<T> {
@@ -54,36 +54,10 @@ export class FastValidationPipe extends ValidationPipe {
    * exercise. We refuse such input instead, naming the key: safe, and nothing is changed.
    */
   protected override stripProtoKeys(value: unknown): void {
-    const pending: Visit[] = [{ value }];
-    const seen = new WeakSet<object>();
-    while (pending.length > 0) {
-      const visit = pending.pop()!;
-      const current = visit.value;
-      if (current === null || typeof current !== 'object' || seen.has(current)) continue;
-      seen.add(current);
-      for (const key of Object.keys(current)) {
-        const child: Visit = { value: (current as Record<string, unknown>)[key], key, parent: visit };
-        if (FORBIDDEN_KEYS.has(key)) throw badRequest([`${pathOf(child)}: the key "${key}" is not allowed`]);
-        pending.push(child);
-      }
-    }
+    const message = forbiddenKeyMessage(value);
+    if (message) throw badRequest([message]);
   }
 }
-
-/** A value met while walking the input; the path is only spelled out for a message. */
-interface Visit {
-  value: unknown;
-  key?: string;
-  parent?: Visit;
-}
-
-function pathOf(visit: Visit): string {
-  const keys: string[] = [];
-  for (let at: Visit | undefined = visit; at?.key !== undefined; at = at.parent) keys.push(at.key);
-  return keys.reverse().join('.');
-}
-
-const FORBIDDEN_KEYS = new Set(['__proto__', 'prototype', 'constructor']);
 
 function badRequest(messages: string[]): BadRequestException {
   return new BadRequestException({ statusCode: 400, error: 'Bad Request', message: [...new Set(messages)] });

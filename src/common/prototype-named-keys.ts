@@ -22,3 +22,40 @@ export function prototypeNamedKeyMessages(value: unknown): string[] {
   }
   return messages;
 }
+
+/**
+ * Keys Nest's validation pipe would delete anywhere in the input before class-transformer sees it
+ * (its prototype-pollution defence), silently changing a stored exercise; they are refused instead.
+ */
+export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'prototype', 'constructor']);
+
+/** "<path>: the key "<key>" is not allowed" for the first forbidden key anywhere in `value`, else undefined. */
+export function forbiddenKeyMessage(value: unknown): string | undefined {
+  const pending: Visit[] = [{ value }];
+  const seen = new WeakSet<object>();
+  while (pending.length > 0) {
+    const visit = pending.pop()!;
+    const current = visit.value;
+    if (current === null || typeof current !== 'object' || seen.has(current)) continue;
+    seen.add(current);
+    for (const key of Object.keys(current)) {
+      const child: Visit = { value: (current as Record<string, unknown>)[key], key, parent: visit };
+      if (FORBIDDEN_KEYS.has(key)) return `${pathOf(child)}: the key "${key}" is not allowed`;
+      if (child.value !== null && typeof child.value === 'object') pending.push(child);
+    }
+  }
+  return undefined;
+}
+
+/** A value met while walking the input; the path is only spelled out for a message. */
+interface Visit {
+  value: unknown;
+  key?: string;
+  parent?: Visit;
+}
+
+function pathOf(visit: Visit): string {
+  const keys: string[] = [];
+  for (let at: Visit | undefined = visit; at?.key !== undefined; at = at.parent) keys.push(at.key);
+  return keys.reverse().join('.');
+}

@@ -22,7 +22,7 @@ describe('DELETE /exercise-cache (invalidate)', () => {
       await e.http().get('/exercise-cache?type=delete_key&difficulty=3&topics=a').expect(404);
       expect(await rowsOf(e.db.pool, 'cache_key = $1', [stored.key])).toEqual([]);
       const again = await e.http().delete(`/exercise-cache/${stored.key}`).expect(404);
-      expect(again.body).toEqual({ statusCode: 404, message: 'no cached exercise with this key', key: stored.key });
+      expect(again.body).toEqual({ statusCode: 404, error: 'Not Found', message: 'no cached exercise with this key', key: stored.key });
     });
 
     it('removes only that entry', async () => {

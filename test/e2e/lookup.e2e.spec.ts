@@ -22,6 +22,7 @@ describe('GET /exercise-cache (lookup)', () => {
       expect(res.headers['x-cache']).toBe('MISS');
       expect(res.body).toEqual({
         statusCode: 404,
+        error: 'Not Found',
         message: 'no cached exercise for this context',
         key: cacheKeyFor({ type: 'fill_miss', difficulty: 2, topics: ['a', 'b'] }),
       });
@@ -124,7 +125,7 @@ describe('GET /exercise-cache (lookup)', () => {
       const key = cacheKeyFor({ type: 'by_key_absent', difficulty: 1, topics: [] });
       const res = await e.http().get(`/exercise-cache/${key}`).expect(404);
       expect(res.headers['x-cache']).toBe('MISS');
-      expect(res.body).toEqual({ statusCode: 404, message: 'no cached exercise with this key', key });
+      expect(res.body).toEqual({ statusCode: 404, error: 'Not Found', message: 'no cached exercise with this key', key });
     });
 
     it('answers an expired entry with 404', async () => {

@@ -169,12 +169,12 @@ describe('POST /exercise-cache (store)', () => {
 
     it('answers malformed JSON with 400', async () => {
       const res = await e.http().post('/exercise-cache').set('Content-Type', 'application/json').send('{"context": {"type": "x",').expect(400);
-      expect(res.body).toEqual({ statusCode: 400, message: "Body is not valid JSON but content-type is set to 'application/json'" });
+      expect(res.body).toEqual({ statusCode: 400, error: 'Bad Request', message: "Body is not valid JSON but content-type is set to 'application/json'" });
     });
 
     it('answers a body over 256 KB with 413', async () => {
       const res = await post(storeBody('store_big', ['a'], { exercise: { text: 'x'.repeat(256 * 1024) } })).expect(413);
-      expect(res.body).toEqual({ statusCode: 413, message: 'Request body is too large' });
+      expect(res.body).toEqual({ statusCode: 413, error: 'Payload Too Large', message: 'Request body is too large' });
       expect(await rowsOf(e.db.pool, 'exercise_type = $1', ['store_big'])).toHaveLength(0);
     });
 

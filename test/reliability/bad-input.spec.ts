@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http';
+import { gzipSync } from 'node:zlib';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { ExerciseCacheService } from '../../src/cache/exercise-cache.service';
 import { TestDatabase, createTestDatabase } from '../support/test-database';
@@ -48,6 +50,12 @@ const postRaw = (name: string, body: string, names: string | RegExp, contentType
   name,
   request: { method: 'POST', url: '/exercise-cache', payload: body, headers: { 'content-type': contentType } },
   status,
+  names,
+});
+const encoded = (name: string, encoding: string, body: string | Buffer, names: RegExp): Case => ({
+  name,
+  request: { method: 'POST', url: '/exercise-cache', payload: body, headers: { 'content-type': 'application/json', 'content-encoding': encoding } },
+  status: 415,
   names,
 });
 const get = (name: string, url: string, names: string | RegExp, status = 400): Case => ({ name, request: { method: 'GET', url }, status, names });
@@ -119,7 +127,21 @@ const cases: Case[] = [
   postRaw('a JSON string as the body', '"fill"', /context|object/),
   postRaw('JSON null as the body', 'null', /context|object/),
   postRaw('empty body', '', /body|context/i),
-  postRaw('__proto__ key (prototype poisoning)', `{"__proto__":{"admin":true},"context":${JSON.stringify(valid.context)},"exercise":{"q":1}}`, /JSON/),
+  postRaw('__proto__ key (prototype poisoning)', `{"__proto__":{"admin":true},"context":${JSON.stringify(valid.context)},"exercise":{"q":1}}`, '__proto__: the key "__proto__" is not allowed'),
+  postRaw('__proto__ key inside the exercise', `{"context":${JSON.stringify(valid.context)},"exercise":{"a":{"__proto__":{"admin":true}}}}`, 'exercise.a.__proto__: the key "__proto__" is not allowed'),
+  postRaw('constructor.prototype inside the exercise', `{"context":${JSON.stringify(valid.context)},"exercise":{"constructor":{"prototype":{"admin":true}}}}`, 'exercise.constructor: the key "constructor" is not allowed'),
+  postRaw('a duplicate key in the exercise', `{"context":${JSON.stringify(valid.context)},"exercise":{"q":1,"q":2}}`, 'exercise.q: the key "q" appears more than once'),
+  postRaw('a duplicate key spelled with an escape', `{"context":${JSON.stringify(valid.context)},"exercise":{"list":[{"q":1,"\\u0071":2}]}}`, 'exercise.list.0.q: the key "q" appears more than once'),
+  postRaw('a duplicate top-level field', `{"context":${JSON.stringify(valid.context)},"exercise":{"q":1},"exercise":{"q":2}}`, 'exercise: the key "exercise" appears more than once'),
+  encoded('a br-labelled plain body', 'br', JSON.stringify(valid), /Content-Encoding br/),
+  encoded('a gzip body', 'gzip', gzipSync(JSON.stringify(valid)), /Content-Encoding gzip/),
+  post('an exercise of 10,001 values', { ...valid, exercise: { list: new Array(10_000).fill(0) } }, 'exercise must hold at most 10000 values'),
+  post('a field named toString', { ...valid, toString: 'x' }, 'toString: property toString should not exist'),
+  post('a context field named valueOf', withContext({ valueOf: 1 }), 'context.valueOf: property valueOf should not exist'),
+  post('a context field named hasOwnProperty', withContext({ hasOwnProperty: true }), 'context.hasOwnProperty: property hasOwnProperty should not exist'),
+  post('a C1 control character (U+0085) in a topic', withContext({ topics: ['col\u0085ors'] }), 'topics'),
+  post('a C1 control character (U+009F) in a topic', withContext({ topics: ['\u009f'] }), 'topics'),
+  post('a topic of 64 "ﬃ" (192 characters once normalised)', withContext({ topics: ['ﬃ'.repeat(64)] }), 'topics'),
   postRaw('text/plain content type', JSON.stringify(valid), /Content-Type text\/plain.*application\/json/, 'text/plain', 415),
   postRaw('form content type', 'context=fill&exercise=x', /Content-Type application\/x-www-form-urlencoded/, 'application/x-www-form-urlencoded', 415),
   postRaw('XML content type', '<context/>', /Content-Type application\/xml/, 'application/xml', 415),
@@ -138,6 +160,10 @@ const cases: Case[] = [
   get('NUL byte in type', q('type=fill%00&difficulty=3'), 'type'),
   get('SQL in type', q(`type=${encodeURIComponent("fill' OR '1'='1")}&difficulty=3`), 'type'),
   get('NUL byte in a topic', q('type=fill&difficulty=3&topics=col%00ors'), 'topics'),
+  get('a C1 control character in a topic', q(`type=fill&difficulty=3&topics=${encodeURIComponent('col\u0080ors')}`), 'topics'),
+  get('a topic of 64 "ﬃ"', q(`type=fill&difficulty=3&topics=${encodeURIComponent('ﬃ'.repeat(64))}`), 'topics'),
+  get('a parameter named toString', q(`${LOOKUP}&toString=1`), 'toString: property toString should not exist'),
+  get('a parameter named hasOwnProperty', q(`${LOOKUP}&hasOwnProperty=1`), 'hasOwnProperty: property hasOwnProperty should not exist'),
   get('21 topics', q(`type=fill&difficulty=3&topics=${topics(21).join(',')}`), 'topics'),
   get('65-character topic', q(`type=fill&difficulty=3&topics=${'t'.repeat(65)}`), 'topics'),
   get('unknown query parameter', q(`${LOOKUP}&sort=desc`), 'sort'),
@@ -209,7 +235,9 @@ describe('bad input', () => {
       status: c.status,
       message: typeof c.names === 'string' ? expect.stringContaining(c.names) : expect.stringMatching(c.names),
     });
-    expect(res.json()).toMatchObject({ statusCode: c.status });
+    // One shape for every 4xx, whoever raised it: the HTTP reason phrase as `error`.
+    expect(Object.keys(res.json()).sort()).toEqual(['error', 'message', 'statusCode']);
+    expect(res.json()).toMatchObject({ statusCode: c.status, error: STATUS_CODES[c.status] });
     expect(await snapshot()).toEqual(before);
   });
 

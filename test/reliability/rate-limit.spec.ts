@@ -19,7 +19,7 @@ async function statuses(t: TestApp, count: number, options: InjectOptions): Prom
 
 function expectTooManyRequests(res: LightMyRequestResponse, windowSeconds: number): void {
   expect(res.statusCode).toBe(429);
-  expect(res.json()).toEqual({ statusCode: 429, message: expect.stringContaining('too many requests') });
+  expect(res.json()).toEqual({ statusCode: 429, error: 'Too Many Requests', message: expect.stringContaining('too many requests') });
   const retryAfter = Number(res.headers['retry-after']);
   expect(Number.isInteger(retryAfter)).toBe(true);
   expect(retryAfter).toBeGreaterThanOrEqual(1);
