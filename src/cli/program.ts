@@ -6,6 +6,7 @@ import { isStorageUnavailable } from '../common/storage-unavailable';
 import { withApplication } from './cli-context';
 import { registerEntryCommands } from './commands/entry.commands';
 import { registerMaintenanceCommands } from './commands/maintenance.commands';
+import { registerQualityCommands } from './commands/quality.commands';
 import type { GlobalOptions, Run } from './commands/run';
 import { registerStatsCommand } from './commands/stats.command';
 import { registerTransferCommands } from './commands/transfer.commands';
@@ -43,12 +44,13 @@ export function buildProgram(run: Run): Command {
     .showSuggestionAfterError(true)
     .addHelpText(
       'after',
-      '\nExit codes: 0 ok, 1 runtime error, 2 usage error, 3 not found (get miss, invalidate removed nothing), 4 import rejected some lines.',
+      '\nExit codes: 0 ok, 1 runtime error, 2 usage error, 3 not found (get miss, invalidate removed nothing, no such quarantined entry), 4 import rejected some lines.',
     );
   registerStatsCommand(program, run);
   registerMaintenanceCommands(program, run);
   registerEntryCommands(program, run);
   registerTransferCommands(program, run);
+  registerQualityCommands(program, run);
   return program;
 }
 

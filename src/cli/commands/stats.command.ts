@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { ExerciseCacheService } from '../../cache/exercise-cache.service';
 import { AppConfig } from '../../config/app-config';
+import { QuarantineService } from '../../quality/quarantine/quarantine.service';
 import { integer, money, percent, printJson, printLines, table } from '../output';
 import type { Run } from './run';
 
@@ -12,8 +13,9 @@ export function registerStatsCommand(program: Command, run: Run): void {
       run(command, async (app, { json }) => {
         const cache = app.get(ExerciseCacheService);
         const maxEntries = app.get(AppConfig).MAX_ENTRIES;
-        const overview = await cache.stats();
-        const byType = await cache.statsByType();
+        const quarantine = app.get(QuarantineService);
+        const overview = await quarantine.withOverallCounts(await cache.stats());
+        const byType = await quarantine.withCountsByType(await cache.statsByType());
         if (json) return printJson({ overview, byType, maxEntries });
         const o = overview;
         const used = maxEntries > 0 ? (100 * Number(o.activeEntries)) / maxEntries : 0;
@@ -22,6 +24,7 @@ export function registerStatsCommand(program: Command, run: Run): void {
           `lookups      ${integer(o.totalLookups)}: ${integer(o.totalHits)} hits, ${integer(o.nearHits)} near hits, ${integer(o.totalMisses)} misses`,
           `hit rate     ${percent(o.cacheHitRate)} (near hits ${percent(o.nearHitRate)})`,
           `cost saved   ${money(o.totalCostSaved)} (stored entries cost ${money(o.totalGenerationCost)} to generate)`,
+          `quality      ${integer(o.reports)} reports, ${integer(o.quarantinedEntries)} entries in quarantine`,
           '',
           ...(byType.length === 0
             ? ['no entries or lookups yet']

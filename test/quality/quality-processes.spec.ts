@@ -23,7 +23,7 @@ function runNode(script: string, args: string[], env: Record<string, string>): P
   });
 }
 
-describe('exercise schemas in the CLI and at startup (dist)', () => {
+describe('exercise quality in the CLI and at startup (dist)', () => {
   let db: TestDatabase;
   let dir: string;
   let env: Record<string, string>;
@@ -76,6 +76,42 @@ describe('exercise schemas in the CLI and at startup (dist)', () => {
       { line: 4, reason: 'exercise does not match the schema of type "cloze": at /distractors/1 must be string (rule "type", #/properties/distractors/items/type)' },
     ]);
     expect(await rowCount()).toBe(2);
+  });
+
+  it('schemas lists the types with a schema', async () => {
+    const result = await cli('schemas', '--json');
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(JSON.parse(result.stdout)).toEqual([{ exerciseType: 'cloze', schema: CLOZE_SCHEMA }]);
+  });
+
+  it('report, quarantine list, release and delete act on the quarantine; stats counts it', async () => {
+    const stored = JSON.parse((await cli('set', '--type', 'cloze', '--difficulty', '2', '--topics', 'sea', '--exercise', JSON.stringify(validCloze()), '--json')).stdout);
+    const key: string = stored.key;
+    const report = await cli('report', key, '--reason', 'answer is wrong', '--reporter', 'learner-9', '--json');
+    expect(report).toMatchObject({ code: 0, stderr: '' });
+    expect(JSON.parse(report.stdout)).toEqual({ key, reports: 1, quarantined: true });
+    expect((await cli('report', key, '--reason', 'again', '--reporter', 'learner-9')).stderr).toBe('error: this reporter has already reported this entry\n');
+    expect((await cli('get', '--key', key)).code).toBe(3);
+
+    const list = await cli('quarantine', 'list', '--json');
+    expect(JSON.parse(list.stdout)).toEqual([
+      expect.objectContaining({ key, exerciseType: 'cloze', reports: [expect.objectContaining({ reason: 'answer is wrong', reporter: 'learner-9' })] }),
+    ]);
+    const text = await cli('quarantine', 'list');
+    expect(text.stdout).toContain(key);
+    expect(text.stdout).toContain('answer is wrong');
+    const stats = JSON.parse((await cli('stats', '--json')).stdout);
+    expect(stats.overview).toMatchObject({ reports: 1, quarantinedEntries: 1 });
+    expect(stats.byType).toEqual([expect.objectContaining({ exerciseType: 'cloze', reports: 1, quarantinedEntries: 1 })]);
+
+    expect(await cli('quarantine', 'release', key)).toMatchObject({ code: 0, stdout: `released ${key}\n` });
+    expect((await cli('get', '--key', key)).code).toBe(0);
+    expect(await cli('quarantine', 'release', key)).toMatchObject({ code: 3, stderr: `error: no quarantined entry with this key (${key})\n` });
+
+    await cli('report', key, '--reason', 'still wrong', '--reporter', 'learner-10');
+    expect(await cli('quarantine', 'delete', key)).toMatchObject({ code: 0, stdout: `deleted ${key}\n` });
+    expect(await rowCount()).toBe(0);
+    expect((await cli('quarantine', 'delete', key)).code).toBe(3);
   });
 
   it('a broken schema file stops the service at startup with one line naming the file and the problem', async () => {
