@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { ExerciseCacheService } from '../cache/exercise-cache.service';
+import { QuarantinedEntryResponse } from '../quality/quarantine/quarantine.dto';
+import { QuarantineService } from '../quality/quarantine/quarantine.service';
 import { DailyMetricsRow, dailyTotals } from './daily-totals';
 import type { DashboardDataResponse } from './dto/dashboard-data.dto';
 
@@ -12,16 +14,18 @@ export class DashboardService {
   constructor(
     private readonly cache: ExerciseCacheService,
     private readonly config: AppConfig,
+    private readonly quarantine: QuarantineService,
   ) {}
 
   async data(days: number): Promise<DashboardDataResponse> {
     // stats() flushes the usage buffer first, so the other reads see the same counters.
-    const overview = await this.cache.stats();
-    const [byType, daily, popular, lru] = await Promise.all([
-      this.cache.statsByType(),
+    const overview = await this.quarantine.withOverallCounts(await this.cache.stats());
+    const [byType, daily, popular, lru, quarantined] = await Promise.all([
+      this.cache.statsByType().then((rows) => this.quarantine.withCountsByType(rows)),
       this.cache.dailyMetrics(days),
       this.cache.popular(LIST_LIMIT),
       this.cache.leastRecentlyUsed(LIST_LIMIT),
+      this.quarantine.list(LIST_LIMIT),
     ]);
     const activeEntries = Number(overview.activeEntries);
     return {
@@ -38,6 +42,7 @@ export class DashboardService {
       daily: dailyTotals(daily as unknown as DailyMetricsRow[], days),
       popular: popular as unknown as DashboardDataResponse['popular'],
       evictionCandidates: lru as unknown as DashboardDataResponse['evictionCandidates'],
+      quarantine: quarantined.map(QuarantinedEntryResponse.from),
     };
   }
 }

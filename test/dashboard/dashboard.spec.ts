@@ -5,6 +5,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Pool } from 'pg';
 import { Browser, BrowserContext, Page, chromium } from 'playwright-core';
+import { QuarantineService } from '../../src/quality/quarantine/quarantine.service';
 import { insertExercises, insertLookupStats } from '../support/seed';
 import { TestApp, startTestApp } from '../support/test-app';
 import { TestDatabase, createTestDatabase } from '../support/test-database';
@@ -305,5 +306,38 @@ describeInBrowser('dashboard in headless Chromium', () => {
     const bad = await fetch(`${locked.url}/dashboard/data?days=0`, { headers: { 'X-API-Key': READ_ONLY_KEY } });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { message: string[] }).message).toEqual(['days must be an integer from 1 to 365']);
+  });
+
+  // Last: it adds entries, which the totals checked above do not count.
+  it('shows quarantined entries with their reports; Release serves one again, Delete removes the other', async () => {
+    const [released, deleted] = await insertExercises(db.pool, [
+      { exerciseType: 'contextual_fill', topics: ['release-me'], expiresAt: new Date(Date.now() + DAY) },
+      { exerciseType: 'translation', topics: ['delete-me'], expiresAt: new Date(Date.now() + DAY) },
+    ]);
+    const quarantine = open.app.get(QuarantineService);
+    expect(await quarantine.report(released, { reason: 'answer <b>wrong</b>', reporter: 'l1' })).toMatchObject({ quarantined: true });
+    expect(await quarantine.report(deleted, { reason: 'not a translation' })).toMatchObject({ quarantined: true });
+
+    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    const errors = watchErrors(page);
+    await page.goto(`${open.url}/dashboard`);
+    await waitForState(page, 'ready');
+    const rows = await rowsOf(page, 'table-quarantine');
+    expect(rows.map((r) => [r[0], r[2], r[3]]).sort()).toEqual([
+      ['contextual_fill', 'release-me', 'answer <b>wrong</b>'],
+      ['translation', 'delete-me', 'not a translation'],
+    ]);
+    const types = await rowsOf(page, 'table-types');
+    expect(types.find((r) => r[0] === 'translation')?.slice(6)).toEqual(['1', '1']);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-quarantine.png'), fullPage: true });
+
+    await page.click(`#table-quarantine button.secondary[data-key="${released}"]`);
+    await page.waitForFunction((key) => !document.querySelector(`#table-quarantine button[data-key="${key}"]`), released);
+    await page.click(`#table-quarantine button.danger[data-key="${deleted}"]`);
+    await page.waitForFunction(() => document.querySelector('#table-quarantine td.empty')?.textContent === 'No entries in quarantine.');
+    const { rows: left } = await db.pool.query('SELECT cache_key, quarantined_at FROM exercise_cache WHERE cache_key = ANY($1)', [[released, deleted]]);
+    expect(left).toEqual([{ cache_key: released, quarantined_at: null }]);
+    expect(errors).toEqual([]);
   });
 });

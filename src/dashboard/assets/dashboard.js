@@ -1,6 +1,7 @@
 // The exercise-cache dashboard: plain browser JavaScript, no build step. It reads
 // GET /dashboard/data and GET /exercise-cache/maintenance/runs, draws them with Chart.js (served by
-// the service from node_modules) and refreshes itself. With API_KEYS set on the server it asks for a
+// the service from node_modules) and refreshes itself; quarantined entries can be released or
+// deleted from the page (a read-write key is needed for that). With API_KEYS set on the server it asks for a
 // key and keeps it in sessionStorage, so it lives as long as the tab.
 (function () {
   'use strict';
@@ -75,10 +76,14 @@
   }
 
   function getJson(url) {
+    return requestJson('GET', url);
+  }
+
+  function requestJson(method, url) {
     var headers = { Accept: 'application/json' };
     var key = apiKey();
     if (key) headers.Authorization = 'Bearer ' + key;
-    return fetch(url, { headers: headers, cache: 'no-store' }).then(function (response) {
+    return fetch(url, { method: method, headers: headers, cache: 'no-store' }).then(function (response) {
       return response.json().catch(function () { return null; }).then(function (payload) {
         if (response.ok) return payload;
         var message = payload && payload.message;
@@ -199,6 +204,7 @@
     renderTypes(data.byType);
     renderEntries($('table-popular'), data.popular, 'No live entries yet.');
     renderEntries($('table-lru'), data.evictionCandidates, 'No live entries yet.');
+    renderQuarantine(data.quarantine || []);
     renderRuns(runs);
   }
 
@@ -346,6 +352,8 @@
         rateCell(r.totalLookups, r.cacheHitRate),
         cell(formatMoney(r.estimatedCostSaved), 'num'),
         cell(formatMoney(r.totalGenerationCost), 'num'),
+        cell(integer.format(r.reports || 0), 'num'),
+        cell(integer.format(r.quarantinedEntries || 0), 'num'),
       ];
     });
   }
@@ -361,6 +369,52 @@
         cell(integer.format(r.usageCount), 'num'),
         cell(formatAgo(r.lastUsedAt)),
       ];
+    });
+  }
+
+  function actionButton(label, className, onClick) {
+    var button = document.createElement('button');
+    button.type = 'button';
+    button.textContent = label;
+    if (className) button.className = className;
+    button.addEventListener('click', onClick);
+    return button;
+  }
+
+  /** Release or delete one quarantined entry, then reload; a refusal (read-only key, gone meanwhile) shows in the banner. */
+  function actOnQuarantine(method, url, buttons) {
+    buttons.forEach(function (b) { b.disabled = true; });
+    return requestJson(method, url).then(
+      function () { return load(); },
+      function (error) {
+        buttons.forEach(function (b) { b.disabled = false; });
+        var banner = $('error-banner');
+        banner.textContent = error.status === 403
+          ? 'Releasing or deleting needs a read-write API key.'
+          : 'Could not change the quarantine: ' + error.message;
+        banner.hidden = false;
+      }
+    );
+  }
+
+  function renderQuarantine(rows) {
+    fill($('table-quarantine'), rows, 'No entries in quarantine.', function (r) {
+      var topics = cell(r.topics && r.topics.length ? r.topics.join(', ') : '(none)', 'topics');
+      topics.title = 'key ' + r.key + (r.variant > 1 ? ' · variant ' + r.variant : '');
+      var reasons = cell(r.reports.map(function (report) { return report.reason; }).join(' · ') || '–', 'details');
+      reasons.title = JSON.stringify(r.exercise);
+      var since = cell(formatAgo(r.quarantinedAt));
+      since.title = r.quarantinedAt;
+      var actions = document.createElement('td');
+      actions.className = 'actions';
+      var base = '/exercise-cache/quarantine/' + encodeURIComponent(r.key);
+      var release = actionButton('Release', 'secondary', function () { actOnQuarantine('POST', base + '/release', [release, remove]); });
+      var remove = actionButton('Delete', 'danger', function () { actOnQuarantine('DELETE', base, [release, remove]); });
+      release.dataset.key = r.key;
+      remove.dataset.key = r.key;
+      actions.appendChild(release);
+      actions.appendChild(remove);
+      return [cell(r.exerciseType), cell(String(r.difficulty), 'num'), topics, reasons, since, actions];
     });
   }
 

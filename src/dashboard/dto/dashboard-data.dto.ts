@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
 import { ToInt } from '../../cache/dto/query-transforms';
 import { EntrySummaryResponse, OverviewStatsResponse, TypeStatsResponse } from '../../cache/dto/stats-responses.dto';
+import { QuarantinedEntryResponse } from '../../quality/quarantine/quarantine.dto';
 
 export const MAX_DASHBOARD_DAYS = 365;
 
@@ -47,4 +48,5 @@ export class DashboardDataResponse {
   @ApiProperty({ type: [DailyTotalsResponse], description: 'Oldest first, as of the last metrics refresh' }) daily!: DailyTotalsResponse[];
   @ApiProperty({ type: [EntrySummaryResponse], description: 'Most used live entries' }) popular!: EntrySummaryResponse[];
   @ApiProperty({ type: [EntrySummaryResponse], description: 'Least recently used live entries: evicted first' }) evictionCandidates!: EntrySummaryResponse[];
+  @ApiProperty({ type: [QuarantinedEntryResponse], description: 'Most recently quarantined entries (reports put them there), with their reports' }) quarantine!: QuarantinedEntryResponse[];
 }
