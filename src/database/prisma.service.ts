@@ -5,6 +5,7 @@ import { AppConfig } from '../config/app-config';
 import { PrismaClient } from '../generated/prisma/client';
 import { DATABASE_HANDLE, DatabaseHandle, preparedStatementsOn, sessionUrlOf } from './database-handle';
 import { clientClassFor } from './prepared-statements';
+import { CacheSqlNames, cacheSqlNames } from './sql-names';
 
 type BeforeClose = () => Promise<void>;
 
@@ -20,6 +21,8 @@ export class PrismaService extends PrismaClient implements OnApplicationShutdown
   private readonly beforeClose: BeforeClose[] = [];
   readonly pool: Pool;
   readonly sessionPool: Pool;
+  /** Qualified names in DATABASE_SCHEMA for every query on `pool`; Prisma's own queries qualify through the adapter. */
+  readonly names: CacheSqlNames;
 
   constructor(@Inject(DATABASE_HANDLE) database: DatabaseHandle, config: AppConfig) {
     const pool = new Pool({
@@ -34,8 +37,10 @@ export class PrismaService extends PrismaClient implements OnApplicationShutdown
       idleTimeoutMillis: 30000,
       application_name: 'exercise-cache',
     });
-    super({ adapter: new PrismaPg(pool) });
+    const names = cacheSqlNames(database.schema);
+    super({ adapter: new PrismaPg(pool, { schema: names.schema }) });
     this.pool = pool;
+    this.names = names;
     // Generation locks wait on these connections, so they are not taken from the query pool; one
     // more than half the query pool leaves room for a maintenance job's lock.
     this.sessionPool = new Pool({

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { Pool, PoolClient } from 'pg';
 import { CheckedOutClient } from '../database/checked-out-client';
 import { PrismaService } from '../database/prisma.service';
+import type { CacheSqlNames } from '../database/sql-names';
 import type { MaintenanceJob } from '../metrics/maintenance-metrics.service';
 
 export type RunStatus = 'ok' | 'failed' | 'skipped';
@@ -40,7 +41,10 @@ export class MaintenanceSession {
   private readonly session: CheckedOutClient;
   private readonly client: PoolClient;
 
-  constructor(client: PoolClient) {
+  constructor(
+    client: PoolClient,
+    private readonly names: CacheSqlNames,
+  ) {
     this.session = new CheckedOutClient(client);
     this.client = client;
   }
@@ -58,7 +62,7 @@ export class MaintenanceSession {
   /** The instance that already ran (or tried) the scheduled tick at `tick`, if one did. */
   async scheduledRunSince(job: MaintenanceJob, tick: Date): Promise<string | undefined> {
     const { rows } = await this.client.query<{ instance: string }>(
-      `SELECT instance FROM exercise_cache_maintenance_runs
+      `SELECT instance FROM ${this.names.maintenanceRuns}
        WHERE job = $1 AND trigger = 'scheduled' AND status IN ('ok', 'failed') AND started_at >= $2
        ORDER BY started_at DESC LIMIT 1`,
       [job, tick],
@@ -72,7 +76,7 @@ export class MaintenanceSession {
   }
 
   record(run: MaintenanceRun): Promise<void> {
-    return insertRun(this.client, run);
+    return insertRun(this.client, this.names, run);
   }
 
   /** Unlocks and returns the connection; a connection that cannot unlock is discarded, which unlocks too. */
@@ -91,9 +95,9 @@ export class MaintenanceSession {
 }
 
 /** One row of the run history. */
-async function insertRun(db: Pool | PoolClient, run: MaintenanceRun): Promise<void> {
+async function insertRun(db: Pool | PoolClient, names: CacheSqlNames, run: MaintenanceRun): Promise<void> {
   await db.query(
-    `INSERT INTO exercise_cache_maintenance_runs (job, status, affected, duration_ms, error, instance, trigger, started_at, finished_at)
+    `INSERT INTO ${names.maintenanceRuns} (job, status, affected, duration_ms, error, instance, trigger, started_at, finished_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
     [
       run.job,
@@ -116,17 +120,17 @@ export class MaintenanceRepository {
 
   async openSession(): Promise<MaintenanceSession> {
     // A session advisory lock needs a real session: the session pool (DATABASE_DIRECT_URL when set).
-    return new MaintenanceSession(await this.prisma.sessionPool.connect());
+    return new MaintenanceSession(await this.prisma.sessionPool.connect(), this.prisma.names);
   }
 
   /** Records a run through the pool, for a run whose own session was lost. */
   recordRun(run: MaintenanceRun): Promise<void> {
-    return insertRun(this.prisma.pool, run);
+    return insertRun(this.prisma.pool, this.prisma.names, run);
   }
 
   /** Rows in the daily metrics view: what a refresh reports as affected. */
   async countDailyMetricsRows(): Promise<number> {
-    const rows = await this.prisma.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM exercise_cache_daily_metrics`;
+    const { rows } = await this.prisma.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${this.prisma.names.dailyMetrics}`);
     return rows[0].n;
   }
 
@@ -145,16 +149,18 @@ export class MaintenanceRepository {
    * about whether the job works. One index walk of idx_maintenance_runs_job_started per job.
    */
   async lastExecutedRuns(jobs: readonly MaintenanceJob[]): Promise<Map<MaintenanceJob, RecordedRun>> {
-    const rows = await this.prisma.$queryRaw<
-      { id: bigint; job: string; status: string; affected: number | null; duration_ms: number | null; error: string | null; instance: string; trigger: string; started_at: Date; finished_at: Date | null }[]
-    >`
-      SELECT r.* FROM unnest(${jobs as MaintenanceJob[]}::text[]) AS j(job)
-      CROSS JOIN LATERAL (
-        SELECT * FROM exercise_cache_maintenance_runs r
-        WHERE r.job = j.job AND r.status <> 'skipped'
-        ORDER BY r.started_at DESC, r.id DESC
-        LIMIT 1
-      ) r`;
+    const { rows } = await this.prisma.pool.query<
+      { id: string; job: string; status: string; affected: number | null; duration_ms: number | null; error: string | null; instance: string; trigger: string; started_at: Date; finished_at: Date | null }
+    >(
+      `SELECT r.* FROM unnest($1::text[]) AS j(job)
+       CROSS JOIN LATERAL (
+         SELECT * FROM ${this.prisma.names.maintenanceRuns} r
+         WHERE r.job = j.job AND r.status <> 'skipped'
+         ORDER BY r.started_at DESC, r.id DESC
+         LIMIT 1
+       ) r`,
+      [jobs],
+    );
     return new Map(
       rows.map((row) => [
         row.job as MaintenanceJob,
@@ -165,7 +171,7 @@ export class MaintenanceRepository {
 }
 
 interface RunRow {
-  id: bigint;
+  id: bigint | string;
   job: string;
   status: string;
   affected: number | null;

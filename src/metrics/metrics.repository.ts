@@ -21,14 +21,14 @@ export class MetricsRepository {
    */
   async snapshot(): Promise<CacheSnapshot> {
     const { rows } = await this.prisma.pool.query<{ active: string; expired: string; hits: string; near_hits: string; misses: string }>({
-      name: 'exercise_cache_metrics_snapshot',
+      name: this.prisma.names.statement('exercise_cache_metrics_snapshot'),
       text: `SELECT e.active, e.expired, l.hits, l.near_hits, l.misses
              FROM (SELECT count(*) FILTER (WHERE expires_at > now()) AS active,
                           count(*) FILTER (WHERE expires_at <= now()) AS expired
-                   FROM exercise_cache) e
+                   FROM ${this.prisma.names.exerciseCache}) e
              CROSS JOIN (SELECT coalesce(sum(hits), 0) AS hits, coalesce(sum(near_hits), 0) AS near_hits,
                                 coalesce(sum(misses), 0) AS misses
-                         FROM exercise_cache_lookup_stats) l`,
+                         FROM ${this.prisma.names.lookupStats}) l`,
     });
     const row = rows[0];
     return {

@@ -44,7 +44,7 @@ export class ExerciseTransferRepository {
         DECLARE exercise_export NO SCROLL CURSOR FOR
         SELECT exercise_type, difficulty, topics, variant, exercise_data, generation_cost,
                ceil(extract(epoch FROM expires_at - now()))::int AS remaining_seconds
-        FROM exercise_cache
+        FROM ${this.prisma.names.exerciseCache}
         WHERE expires_at > now() AND quarantined_at IS NULL
         ORDER BY cache_key`);
       for (;;) {
@@ -74,8 +74,10 @@ export class ExerciseTransferRepository {
   /** Which of these keys hold a live entry now. */
   async liveKeys(keys: readonly string[]): Promise<Set<string>> {
     if (keys.length === 0) return new Set();
-    const rows = await this.prisma.$queryRaw<{ cache_key: string }[]>`
-      SELECT cache_key FROM exercise_cache WHERE cache_key = ANY(${[...keys]}::varchar[]) AND expires_at > now()`;
+    const { rows } = await this.prisma.pool.query<{ cache_key: string }>(
+      `SELECT cache_key FROM ${this.prisma.names.exerciseCache} WHERE cache_key = ANY($1::varchar[]) AND expires_at > now()`,
+      [[...keys]],
+    );
     return new Set(rows.map((row) => row.cache_key));
   }
 }
