@@ -10,7 +10,7 @@ import { QuarantineService } from './quarantine.service';
 
 /** The framework-free quarantine classes, built for Nest by factories (registered in CacheModule). */
 export const QUARANTINE_PROVIDERS: Provider[] = [
-  { provide: QuarantineRepository, useFactory: (prisma: PrismaService) => new QuarantineRepository(prisma.pool), inject: [PrismaService] },
+  { provide: QuarantineRepository, useFactory: (prisma: PrismaService) => new QuarantineRepository(prisma.pool, prisma.names), inject: [PrismaService] },
   { provide: QuarantineMetrics, useFactory: (registry: MetricsRegistry) => new QuarantineMetrics(registry), inject: [MetricsRegistry] },
   {
     provide: QuarantineService,

@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
 import { CheckedOutClient } from '../../database/checked-out-client';
+import type { CacheSqlNames } from '../../database/sql-names';
 
 export type ReportRecorded =
   | { outcome: 'not_found' }
@@ -49,7 +50,10 @@ interface QuarantinedRow {
  * it), so reports of a replaced exercise never count against its successor.
  */
 export class QuarantineRepository {
-  constructor(private readonly pool: Pool) {}
+  constructor(
+    private readonly pool: Pool,
+    private readonly names: CacheSqlNames,
+  ) {}
 
   /**
    * Records a report on a live entry and quarantines the entry once it has `threshold` open
@@ -63,7 +67,7 @@ export class QuarantineRepository {
       await client.query('BEGIN');
       const entry = await client.query<{ exercise_type: string; quarantined: boolean }>(
         `SELECT exercise_type, quarantined_at IS NOT NULL AS quarantined
-         FROM exercise_cache WHERE cache_key = $1 AND expires_at > now() FOR UPDATE`,
+         FROM ${this.names.exerciseCache} WHERE cache_key = $1 AND expires_at > now() FOR UPDATE`,
         [key],
       );
       if (entry.rows.length === 0) {
@@ -73,8 +77,8 @@ export class QuarantineRepository {
       const { exercise_type: exerciseType, quarantined } = entry.rows[0];
       // created_at is copied in SQL: a JS Date would drop its microseconds and never match it again.
       const inserted = await client.query(
-        `INSERT INTO exercise_cache_reports (cache_key, entry_created_at, exercise_type, reporter, reason)
-         SELECT cache_key, created_at, exercise_type, $2, $3 FROM exercise_cache WHERE cache_key = $1
+        `INSERT INTO ${this.names.reports} (cache_key, entry_created_at, exercise_type, reporter, reason)
+         SELECT cache_key, created_at, exercise_type, $2, $3 FROM ${this.names.exerciseCache} WHERE cache_key = $1
          ON CONFLICT (cache_key, entry_created_at, reporter) DO NOTHING RETURNING id`,
         [key, reporter, reason],
       );
@@ -84,13 +88,13 @@ export class QuarantineRepository {
       }
       const counted = await client.query<{ open: number }>(
         `SELECT count(*)::int AS open
-         FROM exercise_cache_reports r JOIN exercise_cache c ON c.cache_key = r.cache_key AND c.created_at = r.entry_created_at
+         FROM ${this.names.reports} r JOIN ${this.names.exerciseCache} c ON c.cache_key = r.cache_key AND c.created_at = r.entry_created_at
          WHERE c.cache_key = $1 AND r.dismissed_at IS NULL`,
         [key],
       );
       const openReports = counted.rows[0].open;
       const newlyQuarantined = !quarantined && openReports >= threshold;
-      if (newlyQuarantined) await client.query('UPDATE exercise_cache SET quarantined_at = now() WHERE cache_key = $1', [key]);
+      if (newlyQuarantined) await client.query(`UPDATE ${this.names.exerciseCache} SET quarantined_at = now() WHERE cache_key = $1`, [key]);
       await client.query('COMMIT');
       return { outcome: 'recorded', exerciseType, openReports, quarantined: quarantined || newlyQuarantined, newlyQuarantined };
     } catch (error) {
@@ -110,9 +114,9 @@ export class QuarantineRepository {
               c.quarantined_at,
               coalesce((SELECT json_agg(json_build_object('reason', r.reason, 'reporter', r.reporter, 'reported_at', r.reported_at)
                                         ORDER BY r.reported_at, r.id)
-                        FROM exercise_cache_reports r
+                        FROM ${this.names.reports} r
                         WHERE r.cache_key = c.cache_key AND r.entry_created_at = c.created_at AND r.dismissed_at IS NULL), '[]') AS reports
-       FROM exercise_cache c
+       FROM ${this.names.exerciseCache} c
        WHERE c.quarantined_at IS NOT NULL
        ORDER BY c.quarantined_at DESC, c.cache_key
        LIMIT $1`,
@@ -136,11 +140,11 @@ export class QuarantineRepository {
   async release(key: string): Promise<boolean> {
     const { rows } = await this.pool.query<{ released: number }>(
       `WITH released AS (
-         UPDATE exercise_cache SET quarantined_at = NULL
+         UPDATE ${this.names.exerciseCache} SET quarantined_at = NULL
          WHERE cache_key = $1 AND quarantined_at IS NOT NULL
          RETURNING cache_key, created_at
        ), dismissed AS (
-         UPDATE exercise_cache_reports r SET dismissed_at = now()
+         UPDATE ${this.names.reports} r SET dismissed_at = now()
          FROM released
          WHERE r.cache_key = released.cache_key AND r.entry_created_at = released.created_at AND r.dismissed_at IS NULL
          RETURNING 1
@@ -154,7 +158,7 @@ export class QuarantineRepository {
   /** Deletes the entry if it is quarantined; its reports stay as history. Returns its type, or null. */
   async deleteQuarantined(key: string): Promise<string | null> {
     const { rows } = await this.pool.query<{ exercise_type: string }>(
-      'DELETE FROM exercise_cache WHERE cache_key = $1 AND quarantined_at IS NOT NULL RETURNING exercise_type',
+      `DELETE FROM ${this.names.exerciseCache} WHERE cache_key = $1 AND quarantined_at IS NOT NULL RETURNING exercise_type`,
       [key],
     );
     return rows[0]?.exercise_type ?? null;
@@ -164,9 +168,9 @@ export class QuarantineRepository {
   async countsByType(): Promise<Map<string, QualityCounts>> {
     const { rows } = await this.pool.query<{ exercise_type: string; reports: number; quarantined_entries: number }>(
       `WITH reports AS (
-         SELECT exercise_type, count(*) AS reports FROM exercise_cache_reports GROUP BY exercise_type
+         SELECT exercise_type, count(*) AS reports FROM ${this.names.reports} GROUP BY exercise_type
        ), quarantined AS (
-         SELECT exercise_type, count(*) AS quarantined_entries FROM exercise_cache WHERE quarantined_at IS NOT NULL GROUP BY exercise_type
+         SELECT exercise_type, count(*) AS quarantined_entries FROM ${this.names.exerciseCache} WHERE quarantined_at IS NOT NULL GROUP BY exercise_type
        )
        SELECT exercise_type, coalesce(reports, 0)::int AS reports, coalesce(quarantined_entries, 0)::int AS quarantined_entries
        FROM reports FULL JOIN quarantined USING (exercise_type)`,
