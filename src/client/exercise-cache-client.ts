@@ -82,6 +82,9 @@ export function createExerciseCacheClient(options: ExerciseCacheClientOptions): 
     const giveUpAt = Date.now() + (request.maxWaitMs ?? leaseSeconds * 1000 + waitMs);
     const canonical: ExerciseContext = { type: context.type, difficulty: context.difficulty, topics: normalizeTopics(context.topics) };
     const store = { ttlSeconds: request.ttlSeconds, generationCost: request.generationCost, variants: request.variants };
+    // An exercise generated under a lease that expired before it was stored: kept, so that a new
+    // lease stores it instead of generating again; but another caller's stored exercise wins.
+    let orphan: Exercise | undefined;
     for (;;) {
       let answer;
       try {
@@ -97,41 +100,35 @@ export function createExerciseCacheClient(options: ExerciseCacheClientOptions): 
       } catch (error) {
         if (!isDegradable(error)) throw error;
         logger?.warn(`exercise-cache unavailable, generating without it: ${(error as Error).message}`, { type: context.type });
-        return generate(canonical);
+        return orphan ?? generate(canonical);
       }
       if (answer.status === 200) return (answer.body as CachedExercise).exercise;
       const token = answer.headers.get('x-cache-lease');
-      if (token) return generateUnderLease(canonical, generate, token, store);
-      // Another caller holds the lease and our wait ran out: wait again, or generate after all.
+      if (token) {
+        const started = Date.now();
+        const exercise = orphan ?? (await generate(canonical));
+        try {
+          await set(canonical, exercise, { ...store, generationTimeMs: Date.now() - started, leaseToken: token });
+          return exercise;
+        } catch (error) {
+          if (isDegradable(error)) {
+            logger?.warn(`exercise-cache unavailable, returning the exercise uncached: ${(error as Error).message}`, { type: context.type });
+            return exercise;
+          }
+          if (!(error instanceof ExerciseCacheLeaseConflictError)) throw error;
+          logger?.warn('lease expired before the exercise was stored and went to another caller; serving what that caller stores', { type: context.type });
+          orphan = exercise;
+          continue;
+        }
+      }
+      // Another caller holds the lease and our wait ran out: wait again, or give up waiting.
       if (Date.now() >= giveUpAt) {
-        logger?.warn('waited for another caller\'s generation in vain; generating', { type: context.type });
-        return generate(canonical);
+        logger?.warn("waited for another caller's generation in vain; generating", { type: context.type });
+        return orphan ?? generate(canonical);
       }
       await sleep(Math.min(retryAfterOf(answer.headers) ?? 0, 1000, Math.max(0, giveUpAt - Date.now())));
     }
   };
-
-  async function generateUnderLease(
-    context: ExerciseContext,
-    generate: (context: ExerciseContext) => Promise<Exercise>,
-    leaseToken: string,
-    store: Omit<StoreOptions, 'leaseToken'>,
-  ): Promise<Exercise> {
-    const started = Date.now();
-    const exercise = await generate(context);
-    try {
-      await set(context, exercise, { ...store, generationTimeMs: Date.now() - started, leaseToken });
-    } catch (error) {
-      if (error instanceof ExerciseCacheLeaseConflictError) {
-        logger?.warn('lease expired before the exercise was stored (another caller has it now); returning it uncached', { type: context.type });
-      } else if (isDegradable(error)) {
-        logger?.warn(`exercise-cache unavailable, returning the exercise uncached: ${(error as Error).message}`, { type: context.type });
-      } else {
-        throw error;
-      }
-    }
-    return exercise;
-  }
 
   const invalidate: ExerciseCacheClient['invalidate'] = async (keyOrContext) => {
     if (typeof keyOrContext === 'string') {

@@ -1,6 +1,7 @@
 import { createExerciseCacheClient, ExerciseCacheBadRequestError, ExerciseCacheForbiddenError, ExerciseCacheUnauthorizedError, ExerciseCacheUnavailableError } from '../../src/client';
 import { cacheKeyFor } from '../../src/cache/cache-key';
 import { E2e, startE2e } from '../e2e/e2e-kit';
+import { pollUntil } from '../support/poll';
 import { freePort } from '../../src/common/free-port';
 
 const context = (type: string, topics = ['colors', 'anatomy']) => ({ type, difficulty: 2, topics });
@@ -47,6 +48,28 @@ describe('exercise-cache/client against the service', () => {
     const stats = await client().stats();
     expect(stats.totalLookups).toBeGreaterThan(0);
     expect(typeof stats.cacheHitRate).toBe('number');
+  });
+
+  it("getOrGenerate whose lease expired and went to another caller serves that caller's stored exercise, generating once", async () => {
+    const c = context('client_orphan');
+    const url = `${e2e.t.url}/exercise-cache?type=${c.type}&difficulty=${c.difficulty}&topics=${c.topics.join(',')}&lease=30`;
+    const warnings: string[] = [];
+    let calls = 0;
+    const exercise = await createExerciseCacheClient({ baseUrl: e2e.t.url!, logger: { warn: (message) => warnings.push(message) } }).getOrGenerate(
+      c,
+      async () => {
+        calls += 1;
+        // While this caller generates, its 1 s lease runs out; another caller takes it and stores.
+        const other = await pollUntil(() => fetch(url), (res) => res.headers.get('x-cache-lease') !== null);
+        await client().set(c, { from: 'other' }, { leaseToken: other.headers.get('x-cache-lease')! });
+        return { from: 'orphan' };
+      },
+      { leaseSeconds: 1 },
+    );
+    expect(exercise).toEqual({ from: 'other' });
+    expect(calls).toBe(1);
+    expect(warnings).toEqual([expect.stringContaining('lease expired before the exercise was stored')]);
+    expect((await client().get(c))?.exercise).toEqual({ from: 'other' });
   });
 
   it('a 400 is a typed error naming the field', async () => {
