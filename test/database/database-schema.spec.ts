@@ -125,6 +125,16 @@ describe('the schema option (DATABASE_SCHEMA)', () => {
     }
   });
 
+  it('pins the search_path of every function of the cache to its schema (a later migration that forgets fails here)', async () => {
+    const db = await emptyDatabase();
+    await applyMigrations(db.url, { schema: 'learning_cache' });
+    const { rows } = await db.pool.query<{ name: string; config: string[] | null }>(
+      "SELECT proname AS name, proconfig AS config FROM pg_proc WHERE pronamespace = 'learning_cache'::regnamespace ORDER BY 1",
+    );
+    expect(rows.length).toBeGreaterThanOrEqual(11);
+    for (const row of rows) expect({ name: row.name, config: row.config }).toEqual({ name: row.name, config: ['search_path=learning_cache'] });
+  });
+
   it("migrates through a caller's pg Pool without changing its connections' search_path", async () => {
     const db = await emptyDatabase();
     const pool = new Pool({ connectionString: db.url, max: 2 });
