@@ -213,6 +213,9 @@ export class ExerciseCacheRepository {
    * type that has no stored entry and no hit are counted under UNKNOWN_TYPE_BUCKET, one row per
    * day and difficulty.
    *
+   * usage_count (an integer) stops at its maximum instead of overflowing: a hot entry that lives
+   * long enough to be served 2^31 times must not make every later flush fail.
+   *
    * Counters must be written exactly once, and a statement whose answer never arrived (timeout,
    * lost connection) may still be applied by the server later. So: a failure before COMMIT was
    * sent leaves nothing behind (the connection is dropped and the server rolls back) and the batch
@@ -233,8 +236,9 @@ export class ExerciseCacheRepository {
         name: 'exercise_cache_write_usage',
         text: `WITH usage AS (
                  UPDATE exercise_cache c
-                 SET usage_count = c.usage_count + u.uses, last_used_at = greatest(c.last_used_at, u.last_used)
-                 FROM unnest($1::varchar[], $2::int[], $3::timestamptz[]) AS u(cache_key, uses, last_used)
+                 SET usage_count = least(c.usage_count::bigint + u.uses, 2147483647)::int,
+                     last_used_at = greatest(c.last_used_at, u.last_used)
+                 FROM unnest($1::varchar[], $2::bigint[], $3::timestamptz[]) AS u(cache_key, uses, last_used)
                  WHERE c.cache_key = u.cache_key
                  RETURNING 1
                ), outcomes AS (

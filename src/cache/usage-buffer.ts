@@ -1,9 +1,11 @@
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
+import { isStorageUnavailable } from '../common/storage-unavailable';
 import { PrismaService } from '../database/prisma.service';
 import { CacheMetrics, LookupOutcome } from '../metrics/cache-metrics.service';
 import type { CachedEntry, UsageBatch } from './cache-entry';
 import { ExerciseCacheRepository, UsageWriteInDoubt } from './exercise-cache.repository';
+import { UsageRow, rowCount, rowsOf } from './usage-rows';
 
 /**
  * Keeps the hit path free of writes: usage_count, last_used_at and hit/miss counts are added up
@@ -12,6 +14,13 @@ import { ExerciseCacheRepository, UsageWriteInDoubt } from './exercise-cache.rep
  * counters are delayed, not lost; a crash loses at most the events since the last flush. A write
  * whose COMMIT went unanswered is held aside until the database says whether it committed, so a
  * batch is never counted twice either.
+ *
+ * A batch the database refuses for what it holds (a value it cannot store, a constraint) rather
+ * than for being unavailable is written again row by row: only the rows it refuses are dropped
+ * (logged, counted in exercise_cache_usage_rows_rejected_total), so one bad row never stops the
+ * counting of every other. Memory is bounded: the buffer holds at most USAGE_BUFFER_MAX_ROWS
+ * rows (cache keys plus day/type/difficulty outcomes); a lookup that would need a row beyond that
+ * while the database cannot take the writes is not counted (exercise_cache_usage_events_dropped_total).
  */
 @Injectable()
 export class UsageBuffer implements OnModuleInit, OnModuleDestroy {
@@ -25,6 +34,8 @@ export class UsageBuffer implements OnModuleInit, OnModuleDestroy {
   private timer?: NodeJS.Timeout;
   private flushing?: Promise<void>;
   private inDoubt?: { xid: string; batch: UsageBatch; events: number };
+  /** Set while the buffer is full, so that being full is logged once, not once per lookup. */
+  private full = false;
 
   constructor(
     private readonly repository: ExerciseCacheRepository,
@@ -33,6 +44,7 @@ export class UsageBuffer implements OnModuleInit, OnModuleDestroy {
     prisma: PrismaService,
   ) {
     prisma.runBeforeClose(() => this.flush());
+    metrics.observeUsageBuffer(() => this.pending);
   }
 
   onModuleInit(): void {
@@ -44,9 +56,9 @@ export class UsageBuffer implements OnModuleInit, OnModuleDestroy {
     clearInterval(this.timer);
   }
 
-  /** Events waiting to be written. */
+  /** Events waiting to be written, including a batch whose write is in doubt. */
   get pending(): number {
-    return this.events;
+    return this.events + (this.inDoubt?.events ?? 0);
   }
 
   /** Uses of `key` not yet written; lets variant selection see recent uses. */
@@ -56,6 +68,10 @@ export class UsageBuffer implements OnModuleInit, OnModuleDestroy {
 
   recordHit(entry: CachedEntry, outcome: Exclude<LookupOutcome, 'miss'> = 'hit'): void {
     const now = new Date();
+    if (this.nearlyFull() && !this.hasRoomFor((this.batch.usage.has(entry.key) ? 0 : 1) + this.newOutcomeRow(now, entry.exerciseType, entry.difficulty))) {
+      this.metrics.lookup(entry.exerciseType, outcome, entry.generationCost);
+      return;
+    }
     const usage = this.batch.usage.get(entry.key);
     if (usage) {
       usage.uses += 1;
@@ -72,7 +88,12 @@ export class UsageBuffer implements OnModuleInit, OnModuleDestroy {
   }
 
   recordMiss(exerciseType: string, difficulty: number): void {
-    this.outcomeFor(new Date(), exerciseType, difficulty).misses += 1;
+    const now = new Date();
+    if (this.nearlyFull() && !this.hasRoomFor(this.newOutcomeRow(now, exerciseType, difficulty))) {
+      this.metrics.lookup(exerciseType, 'miss');
+      return;
+    }
+    this.outcomeFor(now, exerciseType, difficulty).misses += 1;
     this.metrics.lookup(exerciseType, 'miss');
     this.counted();
   }
@@ -100,27 +121,79 @@ export class UsageBuffer implements OnModuleInit, OnModuleDestroy {
       await this.resolveInDoubt();
       if (!this.flushing) break; // another caller started a write meanwhile: wait for it first
     }
-    if (this.events === 0) return;
+    if (rowCount(this.batch) === 0) return;
     const batch = this.batch;
     const events = this.events;
     this.batch = emptyBatch();
     this.events = 0;
     this.flushing = this.repository
       .writeUsage(batch)
-      .then(() => this.metrics.flushed(true))
+      .then(() => {
+        this.metrics.flushed(true);
+        this.full = false;
+      })
       .catch((error: Error) => {
         this.metrics.flushed(false);
         if (error instanceof UsageWriteInDoubt) {
           this.inDoubt = { xid: error.xid, batch, events };
           this.logger.warn(`${events} buffered usage events may or may not be written (${error.message}); will check before retrying`);
-        } else {
+        } else if (isStorageUnavailable(error)) {
           this.merge(batch, events);
           this.logger.warn(`could not write ${events} buffered usage events, will retry: ${error.message}`);
+        } else {
+          this.logger.warn(`the database refused a batch of ${events} usage events (${error.message}); writing it row by row`);
+          return this.writeRowByRow(rowsOf(batch));
         }
         throw error;
       })
       .finally(() => (this.flushing = undefined));
     await this.flushing;
+  }
+
+  /**
+   * Writes rows one transaction each; drops only those the database refuses for what they hold.
+   * When the database becomes unavailable (or a write's fate unknown) midway, the rows not yet
+   * written go back to the buffer, as a failed batch does.
+   */
+  private async writeRowByRow(rows: UsageRow[]): Promise<void> {
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i];
+      try {
+        await this.repository.writeUsage(row.batch);
+      } catch (error) {
+        if (error instanceof UsageWriteInDoubt || isStorageUnavailable(error)) {
+          const rest = error instanceof UsageWriteInDoubt ? rows.slice(i + 1) : rows.slice(i);
+          if (error instanceof UsageWriteInDoubt) this.inDoubt = { xid: error.xid, batch: row.batch, events: row.events };
+          for (const left of rest) this.merge(left.batch, left.events);
+          throw error;
+        }
+        this.metrics.usageRowRejected();
+        this.logger.error(`dropped the ${row.label} (${row.events} lookups): the database refused it: ${(error as Error).message}`);
+      }
+    }
+  }
+
+  /**
+   * Whether the buffer can take `newRows` more rows. When it cannot, the lookup is not counted:
+   * without a cap, a database refusing writes for hours would grow the buffer without bound.
+   */
+  private hasRoomFor(newRows: number): boolean {
+    if (newRows === 0 || rowCount(this.batch) + newRows <= this.config.USAGE_BUFFER_MAX_ROWS) return true;
+    this.metrics.usageEventDropped();
+    if (!this.full) {
+      this.full = true;
+      this.logger.error(`usage buffer full (${this.config.USAGE_BUFFER_MAX_ROWS} rows unwritten): lookups needing a new row are not counted until a flush succeeds`);
+    }
+    return false;
+  }
+
+  /** A lookup adds at most two rows; below this the hot path skips the exact check. */
+  private nearlyFull(): boolean {
+    return rowCount(this.batch) + 2 > this.config.USAGE_BUFFER_MAX_ROWS;
+  }
+
+  private newOutcomeRow(now: Date, exerciseType: string, difficulty: number): number {
+    return this.batch.outcomes.has(`${this.utcDay(now)}|${exerciseType}|${difficulty}`) ? 0 : 1;
   }
 
   /**
@@ -147,7 +220,9 @@ export class UsageBuffer implements OnModuleInit, OnModuleDestroy {
 
   private counted(): void {
     this.events += 1;
-    if (this.events >= this.config.USAGE_FLUSH_MAX_EVENTS) void this.flush().catch(() => undefined);
+    // One write at a time is started from here: while one is under way, events keep accumulating
+    // for the next (a burst of lookups must not queue a flush call per event).
+    if (this.events >= this.config.USAGE_FLUSH_MAX_EVENTS && !this.flushing) void this.flush().catch(() => undefined);
   }
 
   private outcomeFor(now: Date, exerciseType: string, difficulty: number) {

@@ -114,6 +114,13 @@ export class AppConfig {
   @Transform(toInt) @IsInt() @Min(1) @Max(1_000_000)
   USAGE_FLUSH_MAX_EVENTS = 1000;
 
+  /**
+   * Rows (cache keys plus day/type/difficulty outcomes) the usage buffer holds while writes fail;
+   * lookups that would need more are served but not counted.
+   */
+  @Transform(toInt) @IsInt() @Min(2) @Max(10_000_000)
+  USAGE_BUFFER_MAX_ROWS = 100_000;
+
   /** How long a caller waits for another replica that is generating the same exercise. */
   @Transform(toInt) @IsInt() @Min(0) @Max(600000)
   SINGLE_FLIGHT_WAIT_MS = 30000;

@@ -50,7 +50,7 @@ export function dailyTotals(rows: readonly DailyMetricsRow[], days: number, toda
   for (const day of byDate.values()) {
     day.lookups = day.hits + day.nearHits + day.misses;
     day.hitRate = day.lookups > 0 ? Math.round((10000 * day.hits) / day.lookups) / 100 : null;
-    // Sums of numeric(16,6) values as doubles: round back to the stored precision.
+    // Sums of numeric(30,6) values as doubles: round back to the stored precision.
     day.costSaved = Math.round(day.costSaved * 1e6) / 1e6;
     day.generationCost = Math.round(day.generationCost * 1e6) / 1e6;
   }

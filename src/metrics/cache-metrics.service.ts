@@ -22,6 +22,9 @@ export class CacheMetrics {
   private readonly degraded: Counter<'operation'>;
   private readonly flushes: Counter<'outcome'>;
   private readonly schemaViolations: Counter<'exercise_type' | 'source'>;
+  private readonly usageRowsRejected: Counter;
+  private readonly usageEventsDropped: Counter;
+  private usageSource?: () => number;
 
   constructor(registry: MetricsRegistry) {
     const registers = [registry];
@@ -82,12 +85,44 @@ export class CacheMetrics {
       labelNames: ['outcome'],
       registers,
     });
+    this.usageRowsRejected = new Counter({
+      name: 'exercise_cache_usage_rows_rejected_total',
+      help: 'Rows of a usage flush (a key\'s uses, or a day/type/difficulty\'s lookups) that the database refused and that were dropped',
+      registers,
+    });
+    this.usageEventsDropped = new Counter({
+      name: 'exercise_cache_usage_events_dropped_total',
+      help: 'Lookups served but not counted because the usage buffer was full (USAGE_BUFFER_MAX_ROWS) while writes failed',
+      registers,
+    });
+    const pending = () => this.usageSource?.() ?? 0;
+    new Gauge({
+      name: 'exercise_cache_usage_pending_events',
+      help: 'Lookups counted in memory and not yet written to PostgreSQL',
+      registers,
+      collect() {
+        this.set(pending());
+      },
+    });
     this.schemaViolations = new Counter({
       name: 'exercise_cache_schema_violations_total',
       help: "Exercises refused because they broke their type's JSON Schema, by type and source (write: set/POST/import, generate: getOrGenerate's generator)",
       labelNames: ['exercise_type', 'source'],
       registers,
     });
+  }
+
+  /** The usage buffer reports its pending events when /metrics is scraped. */
+  observeUsageBuffer(source: () => number): void {
+    this.usageSource = source;
+  }
+
+  usageRowRejected(): void {
+    this.usageRowsRejected.inc();
+  }
+
+  usageEventDropped(): void {
+    this.usageEventsDropped.inc();
   }
 
   /** The L1 reports its size when /metrics is scraped. */
