@@ -1,8 +1,9 @@
 import { Counter, type Registry } from 'prom-client';
 import { LabelLimiter } from '../../metrics/label-limiter';
+import type { QuarantineCounters } from './quarantine.service';
 
 /** Counters of reports and quarantine decisions; /metrics exposes them. */
-export class QuarantineMetrics {
+export class QuarantineMetrics implements QuarantineCounters {
   private readonly types = new LabelLimiter();
   private readonly reports: Counter<'exercise_type'>;
   private readonly quarantined: Counter<'exercise_type'>;

@@ -15,7 +15,7 @@ export const QUARANTINE_PROVIDERS: Provider[] = [
   {
     provide: QuarantineService,
     useFactory: (repository: QuarantineRepository, l1: L1Cache, bus: InvalidationBus, metrics: QuarantineMetrics, config: AppConfig) =>
-      new QuarantineService(repository, l1, bus, metrics, { quarantineAfterReports: config.QUARANTINE_AFTER_REPORTS }),
+      new QuarantineService(repository, l1, bus, { quarantineAfterReports: config.QUARANTINE_AFTER_REPORTS }, metrics),
     inject: [QuarantineRepository, L1Cache, InvalidationBus, QuarantineMetrics, AppConfig],
   },
 ];

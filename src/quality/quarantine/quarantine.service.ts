@@ -2,7 +2,6 @@ import { CACHE_KEY_PATTERN } from '../../cache/cache-key';
 import { InvalidCacheRequestError } from '../../cache/context-rules';
 import type { InvalidationBus } from '../../cache/invalidation-bus';
 import type { L1Cache } from '../../cache/l1-cache';
-import type { QuarantineMetrics } from './quarantine-metrics';
 import type { QualityCounts, QuarantineRepository, QuarantinedEntry } from './quarantine.repository';
 
 export const MAX_REASON_LENGTH = 500;
@@ -21,6 +20,15 @@ export type ReportResult =
   | { outcome: 'duplicate' }
   | { outcome: 'recorded'; key: string; reports: number; quarantined: boolean };
 
+/** What the service reports as it works (QuarantineMetrics for prom-client; any object for the library). */
+export interface QuarantineCounters {
+  reported(exerciseType: string, quarantined: boolean): void;
+  released(): void;
+  deleted(): void;
+}
+
+const NO_COUNTERS: QuarantineCounters = { reported: () => undefined, released: () => undefined, deleted: () => undefined };
+
 export interface QuarantineOptions {
   /** Open reports that put an entry in quarantine (QUARANTINE_AFTER_REPORTS). */
   quarantineAfterReports: number;
@@ -38,8 +46,8 @@ export class QuarantineService {
     private readonly repository: QuarantineRepository,
     private readonly l1: L1Cache,
     private readonly bus: InvalidationBus,
-    private readonly metrics: QuarantineMetrics,
     private readonly options: QuarantineOptions,
+    private readonly metrics: QuarantineCounters = NO_COUNTERS,
   ) {}
 
   async report(key: string, report: ExerciseReport): Promise<ReportResult> {
