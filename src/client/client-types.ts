@@ -35,6 +35,11 @@ export interface GetOrGenerateOptions extends LookupOptions, Omit<StoreOptions, 
    * default leaseSeconds x 1000 + waitMs (a crashed holder's lease has expired by then).
    */
   maxWaitMs?: number;
+  /**
+   * Calls of generate() (1..10) while the service refuses what it returns for breaking the
+   * type's JSON Schema (a 400 naming the pointer); default 2. Then that error is thrown.
+   */
+  generateAttempts?: number;
 }
 
 /** Where getOrGenerate's exercise came from (for the logger and tests). */

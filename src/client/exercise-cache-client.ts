@@ -18,6 +18,7 @@ import { HttpTransport, retryAfterOf, sleep } from './http-transport';
 
 const DEFAULT_LEASE_SECONDS = 30;
 const DEFAULT_WAIT_MS = 10000;
+const DEFAULT_GENERATE_ATTEMPTS = 2;
 
 /** The REST API of exercise-cache, typed. Create one with createExerciseCacheClient(). */
 export interface ExerciseCacheClient {
@@ -82,6 +83,8 @@ export function createExerciseCacheClient(options: ExerciseCacheClientOptions): 
     const giveUpAt = Date.now() + (request.maxWaitMs ?? leaseSeconds * 1000 + waitMs);
     const canonical: ExerciseContext = { type: context.type, difficulty: context.difficulty, topics: normalizeTopics(context.topics) };
     const store = { ttlSeconds: request.ttlSeconds, generationCost: request.generationCost, variants: request.variants };
+    const attempts = request.generateAttempts ?? DEFAULT_GENERATE_ATTEMPTS;
+    if (!Number.isInteger(attempts) || attempts < 1 || attempts > 10) throw new TypeError('getOrGenerate: generateAttempts must be an integer from 1 to 10');
     // An exercise generated under a lease that expired before it was stored: kept, so that a new
     // lease stores it instead of generating again; but another caller's stored exercise wins.
     let orphan: Exercise | undefined;
@@ -105,11 +108,22 @@ export function createExerciseCacheClient(options: ExerciseCacheClientOptions): 
       if (answer.status === 200) return (answer.body as CachedExercise).exercise;
       const token = answer.headers.get('x-cache-lease');
       if (token) {
-        const started = Date.now();
-        const exercise = orphan ?? (await generate(canonical));
+        let started = Date.now();
+        let exercise = orphan ?? (await generate(canonical));
         try {
-          await set(canonical, exercise, { ...store, generationTimeMs: Date.now() - started, leaseToken: token });
-          return exercise;
+          // An exercise the service refuses for breaking its type's schema is generated again, under the same lease.
+          for (let attempt = 1; ; attempt++) {
+            try {
+              await set(canonical, exercise, { ...store, generationTimeMs: Date.now() - started, leaseToken: token });
+              return exercise;
+            } catch (error) {
+              if (!isSchemaViolation(error) || attempt >= attempts) throw error;
+              logger?.warn(`generate() returned an exercise the service refused (attempt ${attempt} of ${attempts}): ${(error as Error).message}`, { type: context.type });
+              orphan = undefined;
+              started = Date.now();
+              exercise = await generate(canonical);
+            }
+          }
         } catch (error) {
           if (isDegradable(error)) {
             logger?.warn(`exercise-cache unavailable, returning the exercise uncached: ${(error as Error).message}`, { type: context.type });
@@ -163,3 +177,10 @@ function joined(keys: readonly string[] | undefined): string | undefined {
 }
 
 export { ExerciseCacheError };
+
+
+/** The service's 400 for an exercise that breaks its type's JSON Schema names the pointer and the rule. */
+function isSchemaViolation(error: unknown): boolean {
+  const body = (error as { status?: number; body?: { pointer?: unknown; rule?: unknown } } | undefined);
+  return body?.status === 400 && typeof body.body?.pointer === 'string' && typeof body.body?.rule === 'string';
+}
