@@ -32,7 +32,7 @@ import { VariantPicker } from './variant-picker';
     UsageBuffer,
     VariantPicker,
     { provide: ExerciseSchemaRegistry, useFactory: schemaRegistryFor, inject: [AppConfig] },
-    { provide: LeaseRepository, useFactory: (prisma: PrismaService) => new LeaseRepository(prisma.pool), inject: [PrismaService] },
+    { provide: LeaseRepository, useFactory: (prisma: PrismaService) => new LeaseRepository(prisma.pool, prisma.names), inject: [PrismaService] },
     {
       provide: LeaseCoordinator,
       useFactory: (cache: ExerciseCacheService, leases: LeaseRepository, bus: InvalidationBus, metrics: LeaseMetrics) =>

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
+import type { CacheSqlNames } from '../database/sql-names';
 
 /** The pool, or one client inside a transaction. */
 type Queryable = Pool | PoolClient;
@@ -16,9 +17,15 @@ export interface ClaimedLease {
   variant: number;
 }
 
-/** Every query on exercise_cache_leases. Times are the database's (now()), never a replica's clock. */
+/**
+ * Every query on exercise_cache_leases, schema-qualified (see CacheSqlNames). Times are the
+ * database's (now()), never a replica's clock.
+ */
 export class LeaseRepository {
-  constructor(private readonly pool: Pool) {}
+  constructor(
+    private readonly pool: Pool,
+    private readonly names: CacheSqlNames,
+  ) {}
 
   /**
    * Takes the lease on one slot unless another caller holds an unexpired one: a single statement,
@@ -27,9 +34,9 @@ export class LeaseRepository {
   async acquire(leaseKey: string, contextKey: string, variant: number, seconds: number): Promise<LeaseAttempt> {
     const token = randomBytes(16).toString('hex');
     const { rows } = await this.pool.query<{ token: string | null; holder_ms: number | null }>({
-      name: 'exercise_cache_lease_acquire',
+      name: this.names.statement('exercise_cache_lease_acquire'),
       text: `WITH attempt AS (
-               INSERT INTO exercise_cache_leases AS l (lease_key, context_key, variant, token, expires_at)
+               INSERT INTO ${this.names.leases} AS l (lease_key, context_key, variant, token, expires_at)
                VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5))
                ON CONFLICT (lease_key) DO UPDATE SET
                  context_key = excluded.context_key, variant = excluded.variant, token = excluded.token,
@@ -39,7 +46,7 @@ export class LeaseRepository {
              )
              SELECT (SELECT token FROM attempt) AS token,
                     (SELECT greatest(0, ceil(extract(epoch FROM expires_at - now()) * 1000))::int
-                     FROM exercise_cache_leases WHERE lease_key = $1) AS holder_ms`,
+                     FROM ${this.names.leases} WHERE lease_key = $1) AS holder_ms`,
       values: [leaseKey, contextKey, variant, token, seconds],
     });
     if (rows[0].token === token) return { granted: true, token };
@@ -53,8 +60,8 @@ export class LeaseRepository {
    */
   async claim(token: string, db: Queryable = this.pool): Promise<ClaimedLease | null> {
     const { rows } = await db.query<{ lease_key: string; context_key: string; variant: number }>({
-      name: 'exercise_cache_lease_claim',
-      text: 'DELETE FROM exercise_cache_leases WHERE token = $1 RETURNING lease_key, context_key, variant',
+      name: this.names.statement('exercise_cache_lease_claim'),
+      text: `DELETE FROM ${this.names.leases} WHERE token = $1 RETURNING lease_key, context_key, variant`,
       values: [token],
     });
     return rows.length > 0 ? { leaseKey: rows[0].lease_key, contextKey: rows[0].context_key, variant: rows[0].variant } : null;
@@ -62,6 +69,10 @@ export class LeaseRepository {
 
   /** Gives a lease back without storing (its slot turned out to be filled already). */
   async release(token: string): Promise<void> {
-    await this.pool.query({ name: 'exercise_cache_lease_release', text: 'DELETE FROM exercise_cache_leases WHERE token = $1', values: [token] });
+    await this.pool.query({
+      name: this.names.statement('exercise_cache_lease_release'),
+      text: `DELETE FROM ${this.names.leases} WHERE token = $1`,
+      values: [token],
+    });
   }
 }
