@@ -65,6 +65,7 @@ describe('reports and quarantine', () => {
     await waitFor(async () => (await cacheB.get(context)) === null, 'B to stop serving the quarantined entry');
     expect(await cacheB.getByKey(key)).toBeNull();
     expect(await cacheB.findByTopics(context)).toEqual([]);
+    expect(await cacheB.findSimilar(context)).toEqual([]);
     // Not exported either.
     const exported: unknown[] = [];
     for await (const batch of new ExerciseTransferRepository(e2e.t.app.get(PrismaService)).liveEntries(100)) exported.push(...batch);
@@ -77,6 +78,18 @@ describe('reports and quarantine', () => {
     await waitFor(async () => (await cacheA.get(context))?.id === 'replicas-2', 'A to serve the regenerated exercise');
     // Reports of the replaced exercise do not count against the new one: the same learner may report it.
     await e2e.http().post(`/exercise-cache/${key}/report`).send({ reason: 'wrong again', reporter: 'learner-1' }).expect(201);
+  });
+
+  it('a lookup with a lease treats a quarantined entry as a miss and hands out the lease to regenerate it', async () => {
+    const context = contextFor('quarantine_lease');
+    const { key } = await cacheA.set(context, { v: 'bad' });
+    await e2e.http().post(`/exercise-cache/${key}/report`).send({ reason: 'wrong' }).expect(201);
+    const miss = await e2e.http().get('/exercise-cache').query({ ...lookupQuery(context), lease: 30 }).expect(404);
+    const token = miss.headers['x-cache-lease'];
+    expect(token).toEqual(expect.any(String));
+    await e2e.http().post('/exercise-cache').set('X-Cache-Lease', token).send({ context, exercise: { v: 'good' } }).expect(201);
+    expect((await e2e.http().get('/exercise-cache').query(lookupQuery(context)).expect(200)).body.exercise).toEqual({ v: 'good' });
+    expect(await quarantinedAt(key)).toBeNull();
   });
 
   it('a quarantined variant is never picked, and its slot is generated again', async () => {
