@@ -52,7 +52,8 @@ export class QuarantineService {
 
   async report(key: string, report: ExerciseReport): Promise<ReportResult> {
     assertKey(key);
-    const reason = typeof report?.reason === 'string' ? report.reason.trim() : report?.reason;
+    if (!report || typeof report !== 'object') throw new InvalidCacheRequestError('report must be an object { reason, reporter? }');
+    const reason = typeof report.reason === 'string' ? report.reason.trim() : report.reason;
     if (typeof reason !== 'string' || !lengthWithin(reason, 1, MAX_REASON_LENGTH) || !isStorableText(reason)) {
       throw new InvalidCacheRequestError(`reason must be text of 1..${MAX_REASON_LENGTH} characters (without NUL characters)`);
     }

@@ -64,6 +64,16 @@ describe(ExerciseSchemaRegistry.name, () => {
     });
   });
 
+  describe('fromSchemas', () => {
+    it('compiles schemas given in code and refuses a bad one naming its type', () => {
+      expect(ExerciseSchemaRegistry.fromSchemas({ cloze: CLOZE_SCHEMA, quiz: true }).list().map((s) => s.exerciseType)).toEqual(['cloze', 'quiz']);
+      expect(() => ExerciseSchemaRegistry.fromSchemas({ quiz: { type: 'object', required: 'answer' } })).toThrow(
+        /^invalid exercise schema for type "quiz": not a valid JSON Schema \(draft 2020-12\): schema is invalid: data\/required must be array$/,
+      );
+      expect(() => ExerciseSchemaRegistry.fromSchemas({ 'Not A Type': {} })).toThrow('invalid exercise schema for type "Not A Type": not an exercise type');
+    });
+  });
+
   describe('assertValid', () => {
     it('accepts a matching exercise, and anything for a type without a schema', () => {
       expect(violationOf(validCloze())).toBeUndefined();

@@ -39,7 +39,13 @@ export class ExerciseSchemaRegistry {
   static fromSchemas(schemas: ExerciseSchemas): ExerciseSchemaRegistry {
     const registry = new ExerciseSchemaRegistry();
     const ajv = newAjv();
+    if (!schemas || typeof schemas !== 'object' || Array.isArray(schemas)) {
+      throw new InvalidExerciseSchemaError('option exerciseSchemas', 'must be an object of JSON Schemas by exercise type');
+    }
     for (const [exerciseType, schema] of Object.entries(schemas)) {
+      if (!TYPE_PATTERN.test(exerciseType)) {
+        throw new InvalidExerciseSchemaError(`for type "${exerciseType}"`, 'not an exercise type (1..50 characters of a-z, 0-9, "_" and "-")');
+      }
       registry.add(ajv, { exerciseType, schema }, `for type "${exerciseType}"`);
     }
     return registry;
