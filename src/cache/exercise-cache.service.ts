@@ -66,6 +66,8 @@ export class ExerciseCacheService {
   private readonly logger = new Logger(ExerciseCacheService.name);
   private readonly generations = new SingleFlight<{ exercise: Exercise; entry?: CachedEntry }>();
   private writesSinceEviction = 0;
+  /** Uses counted for an entry snapshot (an L1 entry is served many times) before its next answer. */
+  private readonly usesBeforeNext = new WeakMap<CachedEntry, number>();
   private evicting?: Promise<unknown>;
 
   constructor(
@@ -89,17 +91,16 @@ export class ExerciseCacheService {
   async lookup(context: ExerciseContext, options: LookupOptions = {}): Promise<CachedEntry | null> {
     const { canonical, bucket, exclude } = this.prepareLookup(context, options);
     const entry = await this.findServable(canonical, bucket, exclude);
-    if (entry) this.usage.recordHit(entry);
-    else this.usage.recordMiss(canonical.type, canonical.difficulty);
-    return entry;
+    if (entry) return this.serveHit(entry);
+    this.usage.recordMiss(canonical.type, canonical.difficulty);
+    return null;
   }
 
   /** The live entry with this key, or null; a hit counts for its type (a miss has no known type, so it is not counted). */
   async getByKey(key: string): Promise<CachedEntry | null> {
     if (!CACHE_KEY_PATTERN.test(key)) throw new InvalidCacheRequestError('key must be 64 lowercase hex characters');
     const entry = await this.findLiveByKey(key);
-    if (entry) this.usage.recordHit(entry);
-    return entry;
+    return entry ? this.serveHit(entry) : null;
   }
 
   /** Stores an exercise; with variants > 1 as a new variant while the bucket has room. */
@@ -300,10 +301,24 @@ export class ExerciseCacheService {
     return { ...prepared, entry: await this.findServable(prepared.canonical, prepared.bucket, prepared.exclude) };
   }
 
-  /** Counts a lookup made with peek(): a hit when it ended with an entry, a miss otherwise. */
-  recordLookup(canonical: CanonicalContext, entry: CachedEntry | null): void {
-    if (entry) this.usage.recordHit(entry);
-    else this.usage.recordMiss(canonical.type, canonical.difficulty);
+  /** Counts a lookup made with peek(): a hit when it ended with an entry (returned as served, see serveHit), a miss otherwise. */
+  recordLookup(canonical: CanonicalContext, entry: CachedEntry | null): CachedEntry | null {
+    if (entry) return this.serveHit(entry);
+    this.usage.recordMiss(canonical.type, canonical.difficulty);
+    return null;
+  }
+
+  /**
+   * Records a hit and returns the entry as served, with a current usageCount: the uses this replica
+   * recorded before this one, written or still buffered. The stored count lags by the flush
+   * interval, and an L1 entry keeps the count it was read with; uses served by other replicas
+   * show once they are written and the entry is read from the database again.
+   */
+  private serveHit(entry: CachedEntry): CachedEntry {
+    const usesBefore = this.usesBeforeNext.get(entry) ?? entry.usageCount + this.usage.pendingUses(entry.key);
+    this.usesBeforeNext.set(entry, usesBefore + 1);
+    this.usage.recordHit(entry);
+    return usesBefore === entry.usageCount ? entry : { ...entry, usageCount: usesBefore };
   }
 
   /** The variant slot a new exercise for this missed lookup goes to (1 for a single-variant context). */

@@ -54,8 +54,7 @@ export class LeaseCoordinator {
   async lookup(context: ExerciseContext, options: LookupOptions, lease: { seconds: number; waitMs: number }): Promise<LeaseLookup> {
     const { entry, canonical, bucket, exclude } = await this.cache.peek(context, options);
     if (entry) {
-      this.cache.recordLookup(canonical, entry);
-      return { outcome: 'hit', entry };
+      return { outcome: 'hit', entry: this.cache.recordLookup(canonical, entry) ?? entry };
     }
     const slot = await this.cache.slotForMiss(canonical, bucket, exclude);
     const key = keyOfCanonical(canonical, slot);
@@ -130,8 +129,8 @@ export class LeaseCoordinator {
   }
 
   private coalesced(canonical: Parameters<ExerciseCacheService['recordLookup']>[0], entry: CachedEntry): LeaseLookup {
-    this.cache.recordLookup(canonical, entry);
+    const served = this.cache.recordLookup(canonical, entry) ?? entry;
     this.count('coalesced');
-    return { outcome: 'coalesced', entry };
+    return { outcome: 'coalesced', entry: served };
   }
 }

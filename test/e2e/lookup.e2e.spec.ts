@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { cacheKeyFor } from '../../src/cache/cache-key';
+import { ExerciseCacheService } from '../../src/cache/exercise-cache.service';
 import { E2e, startE2e, storeBody } from './e2e-kit';
 
 const TYPE_MESSAGE = 'type must be 1..50 characters of a-z, 0-9, "_" and "-"';
@@ -37,6 +38,18 @@ describe('GET /exercise-cache (lookup)', () => {
       expect(res.body).toMatchObject({ key: stored.body.key, exercise: body.exercise, expiresAt: stored.body.expiresAt, usageCount: 0 });
       expect(new Date(res.body.createdAt).toISOString()).toBe(res.body.createdAt);
       expect(Date.parse(res.body.expiresAt) - Date.parse(res.body.createdAt)).toBe(86_400_000);
+    });
+
+    it('keeps usageCount current while L1 serves the entry: uses before this answer, flushed or not', async () => {
+      const stored = await e.http().post('/exercise-cache').send(storeBody('fill_usage', ['a'])).expect(201);
+      const byContext = () => e.http().get('/exercise-cache?type=fill_usage&difficulty=3&topics=a').expect(200);
+      const counts: number[] = [];
+      for (let i = 0; i < 3; i++) counts.push((await byContext()).body.usageCount);
+      await e.t.app.get(ExerciseCacheService).flushUsage(); // stored count now 3; the L1 entry still says 0
+      counts.push((await byContext()).body.usageCount);
+      counts.push((await e.http().get(`/exercise-cache/${stored.body.key}`).expect(200)).body.usageCount);
+      counts.push((await byContext()).body.usageCount);
+      expect(counts).toEqual([0, 1, 2, 3, 4, 5]);
     });
 
     it('reads topics as a comma list or as repeated parameters, in any order, case and spacing', async () => {

@@ -14,7 +14,7 @@ export class CachedExerciseResponse {
   @ApiProperty({ description: 'When the entry expires (ISO 8601); it is never served after this' })
   expiresAt!: string;
 
-  @ApiProperty({ description: 'How often the entry has been served (writes are batched, so recent hits may not show yet)' })
+  @ApiProperty({ description: 'How often the entry was served before this answer; uses served by other replicas show once written (a few seconds)' })
   usageCount!: number;
 
   /** Entries are immutable snapshots, so an L1 hit reuses the response built for it last time. */
