@@ -3,6 +3,7 @@ import path from 'node:path';
 import { CLOZE_SCHEMA, schemaDir, validCloze } from '../../../test/quality/schema-fixtures';
 import { ExerciseSchemaViolationError, InvalidExerciseSchemaError } from './exercise-schema.errors';
 import { ExerciseSchemaRegistry } from './exercise-schema-registry';
+import { schemaRegistryOf } from './schema-registry-of-options';
 
 describe(ExerciseSchemaRegistry.name, () => {
   const dirs: string[] = [];
@@ -106,6 +107,20 @@ describe(ExerciseSchemaRegistry.name, () => {
     it('escapes "/" and "~" in property names as RFC 6901 says', () => {
       const registry = ExerciseSchemaRegistry.fromSchemas({ odd: { type: 'object', required: ['a/b~c'] } });
       expect(registry.violationOf('odd', {})).toMatchObject({ pointer: '/a~1b~0c', rule: 'required' });
+    });
+  });
+
+  describe('schemaRegistryOf (package and Nest options)', () => {
+    it('builds the registry from exerciseSchemas or schemasDir, passes a registry through, and refuses two at once', () => {
+      expect(schemaRegistryOf({})).toBeUndefined();
+      expect(schemaRegistryOf({ exerciseSchemas: { cloze: CLOZE_SCHEMA } })?.has('cloze')).toBe(true);
+      expect(schemaRegistryOf({ schemasDir: dirWith({ 'quiz.schema.json': { type: 'object' } }) })?.has('quiz')).toBe(true);
+      const registry = ExerciseSchemaRegistry.empty();
+      expect(schemaRegistryOf({ schemas: registry })).toBe(registry);
+      expect(() => schemaRegistryOf({ exerciseSchemas: {}, schemasDir: '/tmp' })).toThrow(
+        'invalid exercise schema options exerciseSchemas and schemasDir: give only one of schemas, exerciseSchemas and schemasDir',
+      );
+      expect(() => schemaRegistryOf({ schemas: {} as ExerciseSchemaRegistry })).toThrow(/option schemas: must be an ExerciseSchemaRegistry/);
     });
   });
 });
