@@ -41,6 +41,6 @@ import { VariantPicker } from './variant-picker';
     },
     ...QUARANTINE_PROVIDERS,
   ],
-  exports: [ExerciseCacheService, ExerciseSchemaRegistry, L1Cache, InvalidationBus, QuarantineService],
+  exports: [ExerciseCacheService, ExerciseSchemaRegistry, L1Cache, InvalidationBus, LeaseRepository, QuarantineService],
 })
 export class CacheModule {}

@@ -75,4 +75,17 @@ export class LeaseRepository {
       values: [token],
     });
   }
+
+  /**
+   * Removes leases that ended long ago without a store (their holders crashed) and were never
+   * taken over. The hour's grace keeps a late store by the last holder possible (no lease lasts
+   * longer than 300 s), so it gets 409 only when another caller took its lease.
+   */
+  async deleteAbandoned(): Promise<number> {
+    const { rowCount } = await this.pool.query({
+      name: this.names.statement('exercise_cache_lease_delete_abandoned'),
+      text: `DELETE FROM ${this.names.leases} WHERE expires_at < now() - interval '1 hour'`,
+    });
+    return rowCount ?? 0;
+  }
 }

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { CronJob } from 'cron';
+import { LeaseRepository } from '../cache/lease.repository';
 import { ExerciseCacheService } from '../cache/exercise-cache.service';
 import { AppConfig } from '../config/app-config';
 import { PrismaService } from '../database/prisma.service';
@@ -49,6 +50,7 @@ export class MaintenanceService implements OnApplicationBootstrap, OnModuleDestr
     private readonly config: AppConfig,
     private readonly scheduler: SchedulerRegistry,
     prisma: PrismaService,
+    private readonly leases: LeaseRepository,
   ) {
     // A run that is under way at shutdown finishes (and records itself) before the pool closes.
     prisma.runBeforeClose(() => this.drain());
@@ -158,12 +160,19 @@ export class MaintenanceService implements OnApplicationBootstrap, OnModuleDestr
   private work(job: MaintenanceJob, maxEntries = this.config.MAX_ENTRIES): Promise<number> {
     switch (job) {
       case 'cleanup':
-        return this.cache.cleanupExpired();
+        return this.cleanup();
       case 'evict':
         return this.cache.evictLeastRecentlyUsed(maxEntries);
       case 'refresh':
         return this.cache.refreshMetrics().then(() => this.repository.countDailyMetricsRows());
     }
+  }
+
+  /** Expired entries (the count the run records), and leases abandoned by crashed holders. */
+  private async cleanup(): Promise<number> {
+    const removed = await this.cache.cleanupExpired();
+    await this.leases.deleteAbandoned();
+    return removed;
   }
 
   private async skipped(session: MaintenanceSession, job: MaintenanceJob, trigger: RunTrigger, startedAt: Date, reason: string): Promise<RunOutcome> {

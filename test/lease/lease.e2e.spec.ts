@@ -146,6 +146,17 @@ describe('leases over HTTP (GET ?lease=&wait=, POST with X-Cache-Lease)', () => 
     expect(after.totalHits - before.totalHits).toBe(1);
   });
 
+  it('the cleanup job removes leases abandoned over an hour ago, and leaves a recently expired one to its late holder', async () => {
+    const abandoned = await lookup('lease_abandoned', { lease: 1 }).expect(404);
+    const recent = await lookup('lease_recent', { lease: 1 }).expect(404);
+    await e.db.pool.query(`UPDATE exercise_cache_leases SET expires_at = now() - interval '61 minutes' WHERE token = $1`, [abandoned.headers['x-cache-lease']]);
+    await e.db.pool.query(`UPDATE exercise_cache_leases SET expires_at = now() - interval '5 minutes' WHERE token = $1`, [recent.headers['x-cache-lease']]);
+    await e.http().post('/exercise-cache/maintenance/cleanup').expect(200);
+    expect(await leaseRows('lease_abandoned')).toEqual([]);
+    expect(await leaseRows('lease_recent')).toEqual([{ token: recent.headers['x-cache-lease'] }]);
+    await store('lease_recent', recent.headers['x-cache-lease'], { late: true }).expect(201);
+  });
+
   it('documents lease, wait, X-Cache-Lease and 409 in the OpenAPI document', async () => {
     const doc = (await e.http().get('/docs-json').expect(200)).body;
     const get = doc.paths['/exercise-cache'].get;
