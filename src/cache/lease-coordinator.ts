@@ -75,6 +75,8 @@ export class LeaseCoordinator {
           const stored = await servable();
           if (stored) {
             await this.leases.release(attempt.token);
+            // Whoever started waiting on this short-lived lease is told at once, not at its expiry.
+            await this.bus.publish({ keys: [key] }).catch(() => undefined);
             return this.coalesced(canonical, stored);
           }
           this.cache.recordLookup(canonical, null);
