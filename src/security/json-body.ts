@@ -3,7 +3,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyRequest } from 'fastify';
 import { MAX_EXERCISE_DEPTH } from '../cache/context-rules';
 import { forbiddenKeyMessage } from '../common/prototype-named-keys';
-import { scanJsonText } from './json-text-scan';
+import { duplicateKeyMessage, scanJsonText } from './json-text-scan';
 
 /**
  * Deepest JSON body accepted. Bodies are rejected before parsing when nested deeper: the
@@ -61,10 +61,7 @@ export function acceptJsonBodiesOnly(app: NestFastifyApplication, bodyLimit: num
     }
     parseJson(request, body as unknown as string, (error, value) => {
       if (error) return done(prototypePoisoningError(body) ?? error, undefined);
-      if (scan.duplicateKey) {
-        const { path, key } = scan.duplicateKey;
-        return done(fieldError(`${path}: the key "${key}" appears more than once; keys of a JSON object must be unique`), undefined);
-      }
+      if (scan.duplicateKey) return done(fieldError(duplicateKeyMessage(scan.duplicateKey)), undefined);
       done(null, value);
     });
   });

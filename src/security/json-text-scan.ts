@@ -13,6 +13,11 @@ export interface JsonTextScan {
   duplicateKey?: { key: string; path: string };
 }
 
+/** The 400 message for a duplicate key, naming it and where it is. */
+export function duplicateKeyMessage({ key, path }: { key: string; path: string }): string {
+  return `${path}: the key "${key}" appears more than once; keys of a JSON object must be unique`;
+}
+
 /** One open object or array: the keys seen so far, and where in it the scan is. */
 interface Frame {
   object: boolean;

@@ -162,6 +162,18 @@ describe('POST /exercise-cache (store)', () => {
       expect(row.exercise_data).toEqual(exercise);
     });
 
+    it('limits a topic to 64 characters as stored (after normalisation), so every stored topic can be looked up', async () => {
+      const fits = 'ﬃ'.repeat(21); // "ffi" x 21: 63 characters once case-folded
+      const stored = await post({ context: { type: 'topic_folded', difficulty: 1, topics: [fits] }, exercise: { q: 1 } }).expect(201);
+      const [row] = await rowsOf(e.db.pool, 'cache_key = $1', [stored.body.key]);
+      expect(row.topics).toEqual(['ffi'.repeat(21)]);
+      const hit = await e.http().get('/exercise-cache').query({ type: 'topic_folded', difficulty: 1, topics: fits }).expect(200);
+      expect(hit.body.key).toBe(stored.body.key);
+      await e.http().get('/exercise-cache').query({ type: 'topic_folded', difficulty: 1, topics: 'ffi'.repeat(21) }).expect(200);
+      const tooLong = await post({ context: { type: 'topic_folded', difficulty: 1, topics: ['ß'.repeat(33)] }, exercise: { q: 1 } }).expect(400);
+      expect(tooLong.body.message).toEqual([TOPIC_MESSAGE]);
+    });
+
     it('rejects a body without context or exercise', async () => {
       const res = await post({}).expect(400);
       expect(res.body.message).toEqual(expect.arrayContaining(['context is required', 'exercise is required']));

@@ -24,6 +24,9 @@ describe(parseExerciseLine.name, () => {
     [JSON.stringify({ ...valid, variant: 21 }), /^variant must be an integer from 1 to 20$/],
     [JSON.stringify({ ...valid, variants: 2 }), /property variants should not exist$/],
     [JSON.stringify({ ...valid, context: { ...valid.context, topics: ['ok', ''] } }), /^context\.topics/],
+    ['{"context":{"type":"fill","difficulty":2,"topics":[]},"exercise":{"q":1,"q":2}}', /^exercise\.q: the key "q" appears more than once/],
+    [JSON.stringify({ ...valid, exercise: { list: new Array(10_000).fill(0) } }), /^exercise must hold at most 10000 values/],
+    [JSON.stringify({ ...valid, toString: 1 }), /^toString: property toString should not exist$/],
   ])('rejects %s with a reason naming the problem', (text, reason) => {
     const parsed = parseExerciseLine(text);
     expect(parsed.ok).toBe(false);

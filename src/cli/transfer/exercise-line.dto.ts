@@ -5,6 +5,7 @@ import { MAX_VARIANTS } from '../../cache/context-rules';
 import { detachRawJson, rawJsonFieldsOf } from '../../cache/dto/keep-raw-json';
 import { StoreExerciseDto } from '../../cache/dto/store-exercise.dto';
 import { prototypeNamedKeyMessages } from '../../common/prototype-named-keys';
+import { duplicateKeyMessage, scanJsonText } from '../../security/json-text-scan';
 import { validationExceptionFactory } from '../../common/validation-exception.factory';
 
 /**
@@ -33,6 +34,8 @@ export function parseExerciseLine(text: string): ParsedLine {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     return { ok: false, reason: 'a line must be a JSON object like {"context": {...}, "exercise": {...}}' };
   }
+  const duplicate = scanJsonText(Buffer.from(text), Number.MAX_SAFE_INTEGER).duplicateKey;
+  if (duplicate) return { ok: false, reason: duplicateKeyMessage(duplicate) };
   // The exercise skips class-transformer (cost quadratic in its keys) and is checked in one pass.
   const detached = detachRawJson(value, rawJsonFieldsOf(StoreExerciseDto));
   const input = detached ? detached.value : value;
