@@ -1,4 +1,19 @@
-import { Client } from 'pg';
+import { Client, ClientConfig } from 'pg';
+
+/**
+ * pg's Client as the service's pools create it: with an 'error' listener from the moment it
+ * exists. The pool removes its own listener when it hands a client out, and the caller can only
+ * add one after its `await pool.connect()` resumes; a server that ends the session in that gap
+ * (the FATAL arriving in the same read as the connection's ReadyForQuery) would otherwise be an
+ * unhandled 'error' event that ends the process. The lost connection still fails the next query
+ * on it, and idle clients still leave the pool through the pool's own listener.
+ */
+export class ListeningClient extends Client {
+  constructor(config?: string | ClientConfig) {
+    super(config);
+    this.on('error', () => undefined);
+  }
+}
 
 /**
  * The one place that decides whether queries run as named prepared statements. Repositories name
@@ -7,7 +22,7 @@ import { Client } from 'pg';
  * is unknown or already taken, so there the name is dropped and the query runs as an unnamed
  * statement (still parameterised, one round trip).
  */
-export class UnnamedStatementsClient extends Client {
+export class UnnamedStatementsClient extends ListeningClient {
   // pg's overloads (text, config, submittable; promise or callback) pass through untouched.
   override query(...args: unknown[]): never {
     const [config] = args;
@@ -30,5 +45,5 @@ function isNamedConfig(config: unknown): config is { name: string } & Record<str
 
 /** The pg Client class for a pool: named statements on, or dropped. */
 export function clientClassFor(preparedStatements: boolean): typeof Client {
-  return preparedStatements ? Client : UnnamedStatementsClient;
+  return preparedStatements ? ListeningClient : UnnamedStatementsClient;
 }

@@ -44,6 +44,7 @@ export class PrismaService extends PrismaClient implements OnApplicationShutdown
     // Generation locks wait on these connections, so they are not taken from the query pool; one
     // more than half the query pool leaves room for a maintenance job's lock.
     this.sessionPool = new Pool({
+      Client: clientClassFor(true),
       connectionString: sessionUrlOf(database),
       max: Math.max(2, Math.ceil(config.DATABASE_POOL_SIZE / 2)) + 1,
       connectionTimeoutMillis: config.DATABASE_CONNECT_TIMEOUT_MS,

@@ -29,6 +29,9 @@ if (!PGBOUNCER && !process.env.CI) {
   console.warn('PgBouncer test skipped: no pgbouncer found (apt-get install pgbouncer, or set PGBOUNCER_PATH); CI always runs it');
 }
 
+/** pg_locks rows of the test's own database (other test files run in parallel). */
+const THIS_DATABASE = 'database = (SELECT oid FROM pg_database WHERE datname = current_database())';
+
 interface Instance {
   app: NestFastifyApplication;
   database: DatabaseHandle;
@@ -129,7 +132,7 @@ describeWithPgBouncer('the service behind PgBouncer 1.18 in transaction mode, se
     const fromB = Array.from({ length: 5 }, () => b.cache.getOrGenerate(context, onB.generate));
     // B's callers wait on A's session advisory lock, on the direct connection.
     await waitFor(
-      async () => (await db.pool.query("SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")).rows[0].n >= 1,
+      async () => (await db.pool.query(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND ${THIS_DATABASE}`)).rows[0].n >= 1,
       "B to wait for A's lock",
     );
     onA.release();
@@ -166,13 +169,25 @@ describeWithPgBouncer('the service behind PgBouncer 1.18 in transaction mode, se
   it("drops an entry from A's L1 when B replaces it (LISTEN on the direct connection)", async () => {
     const context = contextFor('pgbouncer_l1');
     const key = cacheKeyFor(context);
-    await b.cache.set(context, { version: 1 });
-    // A serves version 1 from its L1: still so after the row is changed behind the service's back.
-    await waitFor(async () => (await a.cache.get(context))?.version === 1 && a.app.get(L1Cache).size > 0, 'A to hold version 1 in L1');
-    await db.pool.query(`UPDATE exercise_cache SET exercise_data = '{"version":"changed behind the cache"}' WHERE cache_key = $1`, [key]);
-    expect(await a.cache.get(context)).toEqual({ version: 1 });
-    await b.cache.set(context, { version: 2 });
-    await waitFor(async () => (await a.cache.get(context))?.version === 2, 'A to serve version 2');
+    const l1OfA = a.app.get(L1Cache);
+    const droppedByA = jest.spyOn(l1OfA, 'delete');
+    const droppedFromA = () => droppedByA.mock.calls.some(([keys]) => [...keys].includes(key));
+    try {
+      await b.cache.set(context, { version: 1 });
+      // A's read must come after B's notification of that write, or A does not keep it in L1.
+      await waitFor(droppedFromA, "A to receive B's notification of the write");
+      droppedByA.mockClear();
+      expect(await a.cache.get(context)).toEqual({ version: 1 });
+      expect(l1OfA.get(key)).toBeDefined();
+      // A now serves version 1 from its L1, even after the row is changed behind the service's back.
+      await db.pool.query(`UPDATE exercise_cache SET exercise_data = '{"version":"changed behind the cache"}' WHERE cache_key = $1`, [key]);
+      expect(await a.cache.get(context)).toEqual({ version: 1 });
+      await b.cache.set(context, { version: 2 });
+      await waitFor(droppedFromA, "A to receive B's notification of the new version");
+      expect(await a.cache.get(context)).toEqual({ version: 2 });
+    } finally {
+      droppedByA.mockRestore();
+    }
   });
 
   it('refuses to start with one line when DATABASE_URL is the pooler and no direct URL is set', async () => {
@@ -204,7 +219,7 @@ describeWithPgBouncer('the service behind PgBouncer 1.18 in transaction mode, se
   async function expectNoAdvisoryLocksLeft() {
     await waitFor(
       async () =>
-        (await db.pool.query("SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")).rows[0].n === 0,
+        (await db.pool.query(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND ${THIS_DATABASE}`)).rows[0].n === 0,
       'no advisory lock to be left held',
     );
   }
