@@ -132,7 +132,7 @@ export class ExerciseCacheRepository {
    * its variants choose their slots one at a time (two new variants never land in one slot).
    */
   async withContextLock<T>(contextKey: string, work: (db: Queryable) => Promise<T>): Promise<T> {
-    const session = new CheckedOutClient(await this.prisma.pool.connect());
+    const session = await CheckedOutClient.from(this.prisma.pool);
     const client = session.client;
     try {
       await client.query('BEGIN');
@@ -227,7 +227,7 @@ export class ExerciseCacheRepository {
     const outcomes = [...batch.outcomes.values()].sort((a, b) =>
       `${a.day}|${a.exerciseType}|${a.difficulty}` < `${b.day}|${b.exerciseType}|${b.difficulty}` ? -1 : 1,
     );
-    const session = new CheckedOutClient(await this.prisma.pool.connect());
+    const session = await CheckedOutClient.from(this.prisma.pool);
     const client = session.client;
     let xid: string | undefined;
     try {

@@ -1,7 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { Pool, PoolClient } from 'pg';
+import type { Pool } from 'pg';
 import { AppConfig } from '../config/app-config';
 import { PrismaService } from '../database/prisma.service';
+import { CheckedOutClient } from '../database/checked-out-client';
 import { GENERATION_LOCK_SPACE, advisoryLockIdOf } from './advisory-locks';
 
 
@@ -34,20 +35,15 @@ export class GenerationLock {
    */
   async withLock<T>(cacheKey: string, work: (outcome: LockOutcome) => Promise<T>): Promise<T> {
     const lockId = advisoryLockIdOf(cacheKey);
-    let client: PoolClient | undefined;
+    // The session keeps an 'error' listener while checked out: the server ending it while we
+    // generate (restart, pg_terminate_backend, network) must not take the process down. Losing
+    // the session releases the lock; another replica may then generate the same exercise, which
+    // is the documented fallback.
+    let session: CheckedOutClient | undefined;
     let outcome: LockOutcome = 'unavailable';
-    // While checked out, a pg client has no 'error' listener: the server ending this session
-    // while we generate (restart, pg_terminate_backend, network) would otherwise be an uncaught
-    // exception that takes the process down. Losing the session releases the lock; another
-    // replica may then generate the same exercise, which is the documented fallback.
-    let lost: Error | undefined;
-    const onLost = (error: Error) => {
-      lost = error;
-      this.logger.warn(`generation lock for ${cacheKey.slice(0, 12)} lost with its connection: ${error.message}`);
-    };
     try {
-      client = await this.pool.connect();
-      client.on('error', onLost);
+      session = await CheckedOutClient.from(this.pool);
+      const client = session.client;
       const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS locked', [GENERATION_LOCK_SPACE, lockId]);
       if (rows[0].locked) {
         outcome = 'acquired';
@@ -61,22 +57,24 @@ export class GenerationLock {
         }
       }
     } catch (error) {
-      client?.removeListener('error', onLost);
-      client?.release(true);
-      client = undefined;
+      session?.release(error);
+      session = undefined;
+      outcome = 'unavailable';
       this.logger.warn(`generation lock for ${cacheKey.slice(0, 12)} unavailable, generating without it: ${(error as Error).message}`);
     }
     try {
       return await work(outcome);
     } finally {
-      if (client) {
-        if (outcome !== 'unavailable' && !lost) {
-          await client.query('SELECT pg_advisory_unlock($1, $2)', [GENERATION_LOCK_SPACE, lockId]).catch(() => undefined);
+      if (session) {
+        if (session.lost) {
+          this.logger.warn(`generation lock for ${cacheKey.slice(0, 12)} lost with its connection: ${session.lost.message}`);
+        } else if (outcome !== 'unavailable') {
+          await session.client.query('SELECT pg_advisory_unlock($1, $2)', [GENERATION_LOCK_SPACE, lockId]).catch(() => undefined);
         }
-        client.removeListener('error', onLost);
-        client.release(lost);
+        session.release();
       }
     }
   }
+
 }
 

@@ -1,4 +1,4 @@
-import type { Client, PoolClient } from 'pg';
+import type { Client, Pool, PoolClient } from 'pg';
 
 /**
  * A pool client held for a session of several statements (a transaction, a session lock, a
@@ -15,8 +15,23 @@ export class CheckedOutClient {
     this.lostWith ??= error;
   };
 
-  constructor(readonly client: PoolClient) {
+  private constructor(readonly client: PoolClient) {
     client.on('error', this.onError);
+  }
+
+  /**
+   * Checks a client out of `pool` with the listener attached in pg-pool's own callback. Awaiting
+   * `pool.connect()` instead leaves a gap: the pool drops its listener when it hands the client
+   * over, the promise resumes the caller only later, and a server that ends the session right
+   * after accepting it (both messages in one packet) would meet a client with no listener.
+   */
+  static from(pool: Pool): Promise<CheckedOutClient> {
+    return new Promise((resolve, reject) => {
+      pool.connect((error, client) => {
+        if (error || !client) reject(error ?? new Error('no client from the pool'));
+        else resolve(new CheckedOutClient(client));
+      });
+    });
   }
 
   /** The error the connection was lost with, if it was. */

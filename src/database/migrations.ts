@@ -129,7 +129,7 @@ async function checkOutConnection(connection: string | Pool): Promise<CheckedOut
     await client.connect();
     return { client, release: () => client.end() };
   }
-  const held = new CheckedOutClient(await connection.connect());
+  const held = await CheckedOutClient.from(connection);
   return { client: held.client, release: async () => held.release() };
 }
 

@@ -42,11 +42,11 @@ export class MaintenanceSession {
   private readonly client: PoolClient;
 
   constructor(
-    client: PoolClient,
+    session: CheckedOutClient,
     private readonly names: CacheSqlNames,
   ) {
-    this.session = new CheckedOutClient(client);
-    this.client = client;
+    this.session = session;
+    this.client = session.client;
   }
 
   /** pg_try_advisory_lock on the job's key: false while another session (any replica) holds it. */
@@ -120,7 +120,7 @@ export class MaintenanceRepository {
 
   async openSession(): Promise<MaintenanceSession> {
     // A session advisory lock needs a real session: the session pool (DATABASE_DIRECT_URL when set).
-    return new MaintenanceSession(await this.prisma.sessionPool.connect(), this.prisma.names);
+    return new MaintenanceSession(await CheckedOutClient.from(this.prisma.sessionPool), this.prisma.names);
   }
 
   /** Records a run through the pool, for a run whose own session was lost. */

@@ -35,7 +35,7 @@ export class ExerciseTransferRepository {
    * consistent snapshot even while the service keeps writing.
    */
   async *liveEntries(batchSize: number): AsyncGenerator<ExportRow[]> {
-    const session = new CheckedOutClient(await this.prisma.pool.connect());
+    const session = await CheckedOutClient.from(this.prisma.pool);
     const client = session.client;
     let failure: unknown;
     try {

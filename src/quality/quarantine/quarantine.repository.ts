@@ -61,7 +61,7 @@ export class QuarantineRepository {
    * reports are counted one after the other.
    */
   async recordReport(key: string, reason: string, reporter: string | null, threshold: number): Promise<ReportRecorded> {
-    const session = new CheckedOutClient(await this.pool.connect());
+    const session = await CheckedOutClient.from(this.pool);
     const client = session.client;
     try {
       await client.query('BEGIN');
