@@ -1,4 +1,4 @@
-import { ExerciseCacheError, ExerciseCacheLeaseConflictError, ExerciseCacheRateLimitedError, ExerciseCacheTimeoutError, ExerciseCacheUnavailableError } from './client-errors';
+import { ExerciseCacheLeaseConflictError, ExerciseCacheRateLimitedError, ExerciseCacheTimeoutError, ExerciseCacheUnavailableError } from './client-errors';
 import { normalizeTopics } from './client-key';
 import type {
   CachedExercise,
@@ -175,9 +175,6 @@ function isDegradable(error: unknown): boolean {
 function joined(keys: readonly string[] | undefined): string | undefined {
   return keys && keys.length > 0 ? keys.join(',') : undefined;
 }
-
-export { ExerciseCacheError };
-
 
 /** The service's 400 for an exercise that breaks its type's JSON Schema names the pointer and the rule. */
 function isSchemaViolation(error: unknown): boolean {
