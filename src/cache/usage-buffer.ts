@@ -137,7 +137,7 @@ export class UsageBuffer implements OnModuleInit, OnModuleDestroy {
         if (error instanceof UsageWriteInDoubt) {
           this.inDoubt = { xid: error.xid, batch, events };
           this.logger.warn(`${events} buffered usage events may or may not be written (${error.message}); will check before retrying`);
-        } else if (isStorageUnavailable(error)) {
+        } else if (worthRetrying(error)) {
           this.merge(batch, events);
           this.logger.warn(`could not write ${events} buffered usage events, will retry: ${error.message}`);
         } else {
@@ -161,7 +161,7 @@ export class UsageBuffer implements OnModuleInit, OnModuleDestroy {
       try {
         await this.repository.writeUsage(row.batch);
       } catch (error) {
-        if (error instanceof UsageWriteInDoubt || isStorageUnavailable(error)) {
+        if (error instanceof UsageWriteInDoubt || worthRetrying(error)) {
           const rest = error instanceof UsageWriteInDoubt ? rows.slice(i + 1) : rows.slice(i);
           if (error instanceof UsageWriteInDoubt) this.inDoubt = { xid: error.xid, batch: row.batch, events: row.events };
           for (const left of rest) this.merge(left.batch, left.events);
@@ -260,6 +260,12 @@ export class UsageBuffer implements OnModuleInit, OnModuleDestroy {
     }
     this.events += events;
   }
+}
+
+/** Unavailable, or a deadlock or serialization failure with another writer: the same rows may succeed later. */
+function worthRetrying(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  return isStorageUnavailable(error) || code === '40001' || code === '40P01';
 }
 
 function emptyBatch(): UsageBatch {
