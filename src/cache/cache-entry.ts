@@ -6,6 +6,8 @@ export interface CachedEntry {
   exerciseType: string;
   difficulty: number;
   topics: string[];
+  /** Absent for an entry without a namespace. */
+  namespace?: string;
   exercise: Record<string, unknown>;
   usageCount: number;
   createdAt: Date;
@@ -20,6 +22,7 @@ export interface EntryToStore {
   exerciseType: string;
   difficulty: number;
   topics: string[];
+  namespace?: string;
   userContextHash: string;
   /** Serialised once by the service; stored as jsonb. */
   exerciseJson: string;

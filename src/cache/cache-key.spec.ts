@@ -175,6 +175,37 @@ describe('cache key', () => {
     });
   });
 
+  describe('namespace', () => {
+    const namespace = fc.stringMatching(/^[a-z0-9_.:-]{1,64}$/);
+
+    it('keeps the documented key when absent and gives every namespace its own key', () => {
+      const c: ExerciseContext = { type: 'contextual_fill', difficulty: 3, topics: ['colors', 'anatomy'] };
+      expect(cacheKeyFor({ ...c, namespace: undefined })).toBe(sha256('["exercise-cache/v1","contextual_fill",3,["anatomy","colors"]]'));
+      expect(cacheKeyFor({ ...c, namespace: 'de' })).toBe(sha256('["exercise-cache/v1","contextual_fill",3,["anatomy","colors"],1,"de"]'));
+      expect(cacheKeyFor({ ...c, namespace: 'de' }, 2)).toBe(sha256('["exercise-cache/v1","contextual_fill",3,["anatomy","colors"],2,"de"]'));
+    });
+
+    it('never shares a key between namespaces, or with the context without one, for any variant', () => {
+      fc.assert(
+        fc.property(context, namespace, namespace, fc.integer({ min: 1, max: 20 }), fc.integer({ min: 1, max: 20 }), (c, a, b, va, vb) => {
+          const key = cacheKeyFor({ ...c, namespace: a }, va);
+          expect(key === cacheKeyFor(c, vb)).toBe(false);
+          expect(key === cacheKeyFor({ ...c, namespace: b }, vb)).toBe(a === b && va === vb);
+        }),
+        { numRuns: 500 },
+      );
+    });
+
+    it('is part of the similarity hash only when present', () => {
+      fc.assert(
+        fc.property(context, namespace, (c, ns) => {
+          expect(userContextHashFor({ ...c, namespace: ns })).not.toBe(userContextHashFor(c));
+          expect(userContextHashFor({ ...c, namespace: undefined })).toBe(userContextHashFor(c));
+        }),
+      );
+    });
+  });
+
   describe(normalizeTopics.name, () => {
     it('returns sorted, unique, trimmed topics', () => {
       fc.assert(

@@ -8,6 +8,11 @@ export interface ExerciseContext {
   difficulty: number;
   /** 0..20 topics of 1..64 characters; order, case, surrounding space and repeats do not matter. */
   topics: readonly string[];
+  /**
+   * Optional partition (a tenant, locale or course): 1..64 characters of a-z, 0-9, "_", ".", ":"
+   * and "-". Entries of different namespaces never meet: not in keys, near misses or variants.
+   */
+  namespace?: string;
 }
 
 /** A context after normalisation: the form that is hashed and stored. */
@@ -15,6 +20,7 @@ export interface CanonicalContext {
   type: string;
   difficulty: number;
   topics: string[];
+  namespace?: string;
 }
 
 /** Bumped only if the encoding below ever changes (every key would change with it). */
@@ -38,17 +44,23 @@ export function normalizeTopic(topic: string): string {
 }
 
 export function canonicalize(context: ExerciseContext): CanonicalContext {
-  return { type: context.type, difficulty: context.difficulty, topics: normalizeTopics(context.topics) };
+  const canonical: CanonicalContext = { type: context.type, difficulty: context.difficulty, topics: normalizeTopics(context.topics) };
+  if (context.namespace !== undefined) canonical.namespace = context.namespace;
+  return canonical;
 }
 
 /**
  * The canonical encoding: a JSON array [version, type, difficulty, [topics...]] (plus the variant
  * number for variants 2..20). JSON quotes and escapes every string, so no choice of topics can make
  * two different contexts encode alike (the original joined fields with "_", which could).
+ * A namespaced context always appends the variant number and then the namespace, so its array has
+ * six members and no context without a namespace (four or five members) can encode alike; without
+ * a namespace the encoding is exactly what it was before namespaces existed.
  */
 export function encodeContext(context: CanonicalContext, variant = 1): string {
   const fields: unknown[] = [CACHE_KEY_VERSION, context.type, context.difficulty, context.topics];
-  if (variant !== 1) fields.push(variant);
+  if (context.namespace !== undefined) fields.push(variant, context.namespace);
+  else if (variant !== 1) fields.push(variant);
   return JSON.stringify(fields);
 }
 
@@ -73,10 +85,15 @@ export function contextKeyFor(context: ExerciseContext): string {
   return cacheKeyFor(context, 1);
 }
 
-/** Hash of (difficulty, topics) without the type: finds similar exercises of any type. */
+/**
+ * Hash of (difficulty, topics) without the type: finds similar exercises of any type. The
+ * namespace, when there is one, is part of it, so similar entries never cross namespaces.
+ */
 export function userContextHashFor(context: ExerciseContext): string {
   const canonical = canonicalize(context);
-  return sha256(JSON.stringify([CACHE_KEY_VERSION, canonical.difficulty, canonical.topics]));
+  const fields: unknown[] = [CACHE_KEY_VERSION, canonical.difficulty, canonical.topics];
+  if (canonical.namespace !== undefined) fields.push(canonical.namespace);
+  return sha256(JSON.stringify(fields));
 }
 
 export const CACHE_KEY_PATTERN = /^[0-9a-f]{64}$/;

@@ -3,6 +3,9 @@ import { CACHE_KEY_PATTERN, ExerciseContext, normalizeTopic } from './cache-key'
 
 /** The limits of a context and of store options; the request DTOs use the same numbers. */
 export const TYPE_PATTERN = /^[a-z0-9_-]{1,50}$/;
+/** A namespace: 1..64 characters that are safe in a query string, a file name and a log line. */
+export const NAMESPACE_PATTERN = /^[a-z0-9_.:-]{1,64}$/;
+export const NAMESPACE_MESSAGE = 'namespace must be 1..64 characters of a-z, 0-9, "_", ".", ":" and "-"';
 export const MAX_TOPICS = 20;
 export const MAX_TOPIC_LENGTH = 64;
 /** Control characters (C0 with NUL, DEL, C1) cannot be stored in PostgreSQL text or are never meant. */
@@ -46,6 +49,13 @@ export function assertValidContext(context: ExerciseContext): void {
     if (!isValidTopic(topic)) {
       throw new InvalidCacheRequestError(`context.topics must hold strings of 1..${MAX_TOPIC_LENGTH} characters without control characters`);
     }
+  }
+  if (context.namespace !== undefined) assertValidNamespace(context.namespace, 'context.namespace');
+}
+
+export function assertValidNamespace(namespace: unknown, name = 'namespace'): asserts namespace is string {
+  if (typeof namespace !== 'string' || !NAMESPACE_PATTERN.test(namespace)) {
+    throw new InvalidCacheRequestError(NAMESPACE_MESSAGE.replace(/^namespace/, name));
   }
 }
 

@@ -12,11 +12,11 @@ import {
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiKeyVerifier } from '../auth/api-key-verifier';
-import { cacheKeyFor } from './cache-key';
+import { ExerciseContext, cacheKeyFor } from './cache-key';
 import type { CachedEntry } from './cache-entry';
 import { CacheMissResponse, CachedExerciseResponse, InvalidatedResponse, NearMissResponse, StoredExerciseResponse } from './dto/exercise-responses.dto';
 import { LeaseLookupQueryDto } from './dto/lease-lookup-query.dto';
-import { KeyParamDto, LookupQueryDto, NearQueryDto } from './dto/lookup-query.dto';
+import { KeyParamDto, NearQueryDto, RemoveQueryDto, isNamespaceOnly } from './dto/lookup-query.dto';
 import { StoreExerciseDto } from './dto/store-exercise.dto';
 import { ExerciseCacheService } from './exercise-cache.service';
 import { LEASE_TOKEN_PATTERN, LeaseConflictError, LeaseCoordinator } from './lease-coordinator';
@@ -56,7 +56,7 @@ export class ExerciseCacheController {
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: Reply,
   ): Promise<CachedExerciseResponse> {
-    const context = { type: query.type, difficulty: query.difficulty, topics: query.topics };
+    const context = contextOf(query);
     const options = { variants: query.variants, exclude: query.exclude };
     if (query.lease !== undefined) {
       this.assertMayHoldLeases(request);
@@ -70,7 +70,7 @@ export class ExerciseCacheController {
   @Get('near')
   @ApiOkResponse({ type: [NearMissResponse], description: 'Live entries of the same type and difficulty with overlapping topics' })
   async near(@Query() query: NearQueryDto): Promise<NearMissResponse[]> {
-    const context = { type: query.type, difficulty: query.difficulty, topics: query.topics };
+    const context = contextOf(query);
     const entries = await this.cache.findByTopics(context, { minOverlap: query.minOverlap, limit: query.limit });
     return entries.map(NearMissResponse.from);
   }
@@ -124,9 +124,10 @@ export class ExerciseCacheController {
   }
 
   @Delete()
-  @ApiOkResponse({ type: InvalidatedResponse, description: 'Every variant of the context removed' })
-  async removeContext(@Query() query: LookupQueryDto): Promise<InvalidatedResponse> {
-    return { removed: await this.cache.invalidate({ type: query.type, difficulty: query.difficulty, topics: query.topics }) };
+  @ApiOkResponse({ type: InvalidatedResponse, description: 'Every variant of the context removed; with namespace alone, every entry of that namespace' })
+  async removeContext(@Query() query: RemoveQueryDto): Promise<InvalidatedResponse> {
+    if (isNamespaceOnly(query)) return { removed: await this.cache.invalidateNamespace(query.namespace!) };
+    return { removed: await this.cache.invalidate(contextOf({ type: query.type!, difficulty: query.difficulty!, topics: query.topics ?? [], namespace: query.namespace })) };
   }
 
 
@@ -140,7 +141,7 @@ export class ExerciseCacheController {
   }
 
   private async leaseLookup(
-    context: { type: string; difficulty: number; topics: string[] },
+    context: ExerciseContext,
     options: { variants?: number; exclude?: string[] },
     seconds: number,
     waitMs: number,
@@ -165,6 +166,13 @@ export class ExerciseCacheController {
         });
     }
   }
+}
+
+/** The context a query names; `namespace` only when given, so a namespace-less context keeps its key. */
+function contextOf(query: { type: string; difficulty: number; topics: string[]; namespace?: string }): ExerciseContext {
+  const context: ExerciseContext = { type: query.type, difficulty: query.difficulty, topics: query.topics };
+  if (query.namespace !== undefined) context.namespace = query.namespace;
+  return context;
 }
 
 /** `keyOfMiss` is only computed on a miss: hashing the context again on every hit costs. */

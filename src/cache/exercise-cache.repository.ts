@@ -16,6 +16,7 @@ interface EntryRow {
   exercise_type: string;
   difficulty: number;
   topics: string[];
+  namespace: string | null;
   exercise_data: Record<string, unknown>;
   usage_count: number;
   created_at: Date;
@@ -33,22 +34,26 @@ export class UsageWriteInDoubt extends Error {
   }
 }
 
-const ENTRY_COLUMNS = `cache_key, context_key, variant, exercise_type, difficulty, topics, exercise_data,
+const ENTRY_COLUMNS = `cache_key, context_key, variant, exercise_type, difficulty, topics, namespace, exercise_data,
   usage_count, created_at, expires_at, generation_cost`;
 
-const toEntry = (row: EntryRow): CachedEntry => ({
-  key: row.cache_key,
-  contextKey: row.context_key,
-  variant: row.variant,
-  exerciseType: row.exercise_type,
-  difficulty: row.difficulty,
-  topics: row.topics,
-  exercise: row.exercise_data,
-  usageCount: row.usage_count,
-  createdAt: row.created_at,
-  expiresAt: row.expires_at,
-  generationCost: Number(row.generation_cost),
-});
+const toEntry = (row: EntryRow): CachedEntry => {
+  const entry: CachedEntry = {
+    key: row.cache_key,
+    contextKey: row.context_key,
+    variant: row.variant,
+    exerciseType: row.exercise_type,
+    difficulty: row.difficulty,
+    topics: row.topics,
+    exercise: row.exercise_data,
+    usageCount: row.usage_count,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+    generationCost: Number(row.generation_cost),
+  };
+  if (row.namespace !== null) entry.namespace = row.namespace;
+  return entry;
+};
 
 /**
  * A statistics row as JSON: camelCase names, bigint and numeric columns (BigInt and Decimal from
@@ -103,8 +108,8 @@ export class ExerciseCacheRepository {
     const { rows } = await db.query<{ cache_key: string; expires_at: Date }>({
       name: 'exercise_cache_upsert',
       text: `INSERT INTO exercise_cache (cache_key, context_key, variant, exercise_type, exercise_data, user_context_hash,
-               difficulty, topics, expires_at, generation_cost, generation_time_ms)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now() + make_interval(secs => $9), $10, $11)
+               difficulty, topics, expires_at, generation_cost, generation_time_ms, namespace)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now() + make_interval(secs => $9), $10, $11, $12)
              ON CONFLICT (cache_key) DO UPDATE SET
                exercise_data = excluded.exercise_data, expires_at = excluded.expires_at, created_at = now(),
                last_used_at = now(), usage_count = 0, generation_cost = excluded.generation_cost,
@@ -122,6 +127,7 @@ export class ExerciseCacheRepository {
         entry.ttlSeconds,
         entry.generationCost,
         entry.generationTimeMs ?? null,
+        entry.namespace ?? null,
       ],
     });
     return { key: rows[0].cache_key, expiresAt: rows[0].expires_at };
@@ -160,6 +166,13 @@ export class ExerciseCacheRepository {
     return rows.map((r) => r.cache_key);
   }
 
+  /** Removes every entry of one namespace; returns the keys removed. */
+  async deleteByNamespace(namespace: string): Promise<string[]> {
+    const rows = await this.prisma.$queryRaw<{ cache_key: string }[]>`
+      DELETE FROM exercise_cache WHERE namespace = ${namespace} RETURNING cache_key`;
+    return rows.map((r) => r.cache_key);
+  }
+
   async deleteAll(): Promise<number> {
     return (await this.prisma.exerciseCache.deleteMany({})).count;
   }
@@ -177,7 +190,8 @@ export class ExerciseCacheRepository {
 
   /**
    * Live entries of one type and difficulty sharing at least `minOverlap` topics with `topics`,
-   * most overlap first, then most used. `topics && $3` lets PostgreSQL use the GIN index.
+   * most overlap first, then most used. `topics && $3` lets PostgreSQL use the GIN index. Only
+   * entries of the same namespace (or, without one, entries without a namespace) are candidates.
    */
   async findByTopics(
     exerciseType: string,
@@ -185,6 +199,7 @@ export class ExerciseCacheRepository {
     topics: string[],
     minOverlap: number,
     limit: number,
+    namespace?: string,
   ): Promise<(CachedEntry & { overlap: number })[]> {
     const rows = await this.prisma.$queryRawUnsafe<(EntryRow & { overlap: number })[]>(
       `SELECT * FROM (
@@ -192,6 +207,7 @@ export class ExerciseCacheRepository {
                 (SELECT count(*) FROM unnest(topics) t WHERE t = ANY($3::text[]))::int AS overlap
          FROM exercise_cache
          WHERE exercise_type = $1 AND difficulty = $2 AND topics && $3::text[] AND expires_at > now() AND quarantined_at IS NULL
+           AND namespace IS NOT DISTINCT FROM $6::varchar
        ) candidates
        WHERE overlap >= $4
        ORDER BY overlap DESC, usage_count DESC, cache_key
@@ -201,6 +217,7 @@ export class ExerciseCacheRepository {
       topics,
       minOverlap,
       limit,
+      namespace ?? null,
     );
     return rows.map((row) => ({ ...toEntry(row), overlap: row.overlap }));
   }

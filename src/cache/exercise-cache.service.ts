@@ -14,6 +14,7 @@ import {
   assertValidContext,
   assertValidExercise,
   assertValidKeys,
+  assertValidNamespace,
 } from './context-rules';
 import { ExerciseCacheRepository } from './exercise-cache.repository';
 import { GenerationLock } from './generation-lock';
@@ -206,7 +207,7 @@ export class ExerciseCacheService {
     assertIntegerInRange(limit, 'limit', 1, 100);
     const canonical = canonicalize(context);
     if (canonical.topics.length === 0) return [];
-    return this.repository.findByTopics(canonical.type, canonical.difficulty, canonical.topics, minOverlap, limit);
+    return this.repository.findByTopics(canonical.type, canonical.difficulty, canonical.topics, minOverlap, limit, canonical.namespace);
   }
 
   /** Removes one entry by key, or every variant of a context. Returns how many were removed. */
@@ -219,6 +220,16 @@ export class ExerciseCacheService {
       assertValidContext(keyOrContext);
       keys = await this.repository.deleteByContext(cacheKeyFor(keyOrContext, 1));
     }
+    this.l1.delete(keys);
+    if (keys.length > 0) await this.bus.publish({ keys });
+    this.metrics.invalidated(keys.length);
+    return keys.length;
+  }
+
+  /** Removes every entry of one namespace. Returns how many were removed. */
+  async invalidateNamespace(namespace: string): Promise<number> {
+    assertValidNamespace(namespace);
+    const keys = await this.repository.deleteByNamespace(namespace);
     this.l1.delete(keys);
     if (keys.length > 0) await this.bus.publish({ keys });
     this.metrics.invalidated(keys.length);
@@ -458,6 +469,7 @@ export class ExerciseCacheService {
       exerciseType: canonical.type,
       difficulty: canonical.difficulty,
       topics: canonical.topics,
+      namespace: canonical.namespace,
       userContextHash: userContextHashFor(canonical),
       exerciseJson: JSON.stringify(exercise),
       ttlSeconds: options.ttlSeconds ?? this.config.CACHE_DEFAULT_TTL_SECONDS,

@@ -33,14 +33,17 @@ export interface ContextOptions {
   type?: string;
   difficulty?: number;
   topics?: string[];
+  namespace?: string;
 }
 
-/** The context named by --type, --difficulty and --topics; the service validates its values. */
+/** The context named by --type, --difficulty, --topics (and --namespace); the service validates its values. */
 export function contextOf(options: ContextOptions, command: string): ExerciseContext {
   if (options.type === undefined || options.difficulty === undefined) {
     throw new UsageError(`${command} needs --type and --difficulty (and usually --topics)`);
   }
-  return { type: options.type, difficulty: options.difficulty, topics: options.topics ?? [] };
+  const context: ExerciseContext = { type: options.type, difficulty: options.difficulty, topics: options.topics ?? [] };
+  if (options.namespace !== undefined) context.namespace = options.namespace;
+  return context;
 }
 
 export const hasContextOptions = (options: ContextOptions): boolean =>

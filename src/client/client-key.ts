@@ -14,11 +14,13 @@ export function normalizeTopics(topics: readonly string[]): string[] {
 
 /**
  * The cache key of a context (and variant) as the service computes it: SHA-256 hex of
- * JSON [version, type, difficulty, [sorted topics]] (plus the variant number for 2..20).
+ * JSON [version, type, difficulty, [sorted topics]] (plus the variant number for 2..20); a
+ * namespaced context appends the variant number (always) and then the namespace.
  */
 export async function cacheKeyFor(context: ExerciseContext, variant = 1): Promise<string> {
   const fields: unknown[] = [CACHE_KEY_VERSION, context.type, context.difficulty, normalizeTopics(context.topics)];
-  if (variant !== 1) fields.push(variant);
+  if (context.namespace !== undefined) fields.push(variant, context.namespace);
+  else if (variant !== 1) fields.push(variant);
   const digest = await globalThis.crypto.subtle.digest('SHA-256', new TextEncoder().encode(JSON.stringify(fields)));
   let hex = '';
   for (const byte of new Uint8Array(digest)) hex += byte.toString(16).padStart(2, '0');

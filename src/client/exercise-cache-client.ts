@@ -34,6 +34,8 @@ export interface ExerciseCacheClient {
   getOrGenerate(context: ExerciseContext, generate: (context: ExerciseContext) => Promise<Exercise>, options?: GetOrGenerateOptions): Promise<Exercise>;
   /** Removes one entry by key, or every variant of a context; returns how many were removed. */
   invalidate(keyOrContext: string | ExerciseContext): Promise<number>;
+  /** Removes every entry of one namespace; returns how many were removed. */
+  invalidateNamespace(namespace: string): Promise<number>;
   /** Live entries of the same type and difficulty with overlapping topics. */
   near(context: ExerciseContext, options?: NearOptions): Promise<NearMiss[]>;
   /** Overall statistics (GET /exercise-cache/stats). */
@@ -53,7 +55,7 @@ export function createExerciseCacheClient(options: ExerciseCacheClientOptions): 
   });
   const logger = options.logger;
 
-  const contextQuery = (context: ExerciseContext) => ({ type: context.type, difficulty: context.difficulty, topics: context.topics });
+  const contextQuery = (context: ExerciseContext) => ({ type: context.type, difficulty: context.difficulty, topics: context.topics, namespace: context.namespace });
 
   const get: ExerciseCacheClient['get'] = async (context, lookup = {}) => {
     const answer = await transport.expect(
@@ -69,7 +71,7 @@ export function createExerciseCacheClient(options: ExerciseCacheClientOptions): 
       {
         method: 'POST',
         path: '/exercise-cache',
-        body: { context: { type: context.type, difficulty: context.difficulty, topics: [...context.topics] }, exercise, ...fields },
+        body: { context: { type: context.type, difficulty: context.difficulty, topics: [...context.topics], ...namespaceOf(context) }, exercise, ...fields },
         headers: leaseToken ? { 'x-cache-lease': leaseToken } : undefined,
       },
       [200, 201],
@@ -81,7 +83,7 @@ export function createExerciseCacheClient(options: ExerciseCacheClientOptions): 
     const leaseSeconds = request.leaseSeconds ?? DEFAULT_LEASE_SECONDS;
     const waitMs = request.waitMs ?? DEFAULT_WAIT_MS;
     const giveUpAt = Date.now() + (request.maxWaitMs ?? leaseSeconds * 1000 + waitMs);
-    const canonical: ExerciseContext = { type: context.type, difficulty: context.difficulty, topics: normalizeTopics(context.topics) };
+    const canonical: ExerciseContext = { type: context.type, difficulty: context.difficulty, topics: normalizeTopics(context.topics), ...namespaceOf(context) };
     const store = { ttlSeconds: request.ttlSeconds, generationCost: request.generationCost, variants: request.variants };
     const attempts = request.generateAttempts ?? DEFAULT_GENERATE_ATTEMPTS;
     if (!Number.isInteger(attempts) || attempts < 1 || attempts > 10) throw new TypeError('getOrGenerate: generateAttempts must be an integer from 1 to 10');
@@ -163,7 +165,12 @@ export function createExerciseCacheClient(options: ExerciseCacheClientOptions): 
 
   const stats: ExerciseCacheClient['stats'] = async () => (await transport.expect({ method: 'GET', path: '/exercise-cache/stats' }, [200])).body as OverviewStats;
 
-  return { get, set, getOrGenerate, invalidate, near, stats };
+  const invalidateNamespace: ExerciseCacheClient['invalidateNamespace'] = async (namespace) => {
+    const answer = await transport.expect({ method: 'DELETE', path: '/exercise-cache', query: { namespace } }, [200]);
+    return (answer.body as Invalidated).removed;
+  };
+
+  return { get, set, getOrGenerate, invalidate, invalidateNamespace, near, stats };
 }
 
 /** Unreachable, overloaded or too slow: getOrGenerate carries on without the cache. */
@@ -181,3 +188,6 @@ function isSchemaViolation(error: unknown): boolean {
   const body = (error as { status?: number; body?: { pointer?: unknown; rule?: unknown } } | undefined);
   return body?.status === 400 && typeof body.body?.pointer === 'string' && typeof body.body?.rule === 'string';
 }
+
+/** `{ namespace }` only when the context has one: a namespace-less context keeps today's key and body. */
+const namespaceOf = (context: ExerciseContext) => (context.namespace !== undefined ? { namespace: context.namespace } : {});

@@ -13,11 +13,12 @@ const topic = fc
     fc.array(fc.constantFrom(...TRICKY), { minLength: 1, maxLength: 12 }).map((chars) => chars.join('')),
   )
   .filter((t) => t.trim().length > 0);
-const context = fc.record({
+const context_fields = () => ({
   type: fc.stringMatching(/^[a-z0-9_-]{1,50}$/),
   difficulty: fc.integer({ min: 1, max: 5 }),
   topics: fc.array(topic, { maxLength: 20 }),
 });
+const context = fc.record(context_fields());
 
 describe('exercise-cache/client cacheKeyFor', () => {
   it("equals the server's cacheKeyFor for any context and variant", async () => {
@@ -26,6 +27,16 @@ describe('exercise-cache/client cacheKeyFor', () => {
         expect(await clientKeyFor(c, variant)).toBe(serverKeyFor(c, variant));
       }),
       { numRuns: 2000 },
+    );
+  });
+
+  it("equals the server's cacheKeyFor for any namespaced context and variant", async () => {
+    const namespaced = fc.record({ ...context_fields(), namespace: fc.stringMatching(/^[a-z0-9_.:-]{1,64}$/) });
+    await fc.assert(
+      fc.asyncProperty(namespaced, fc.integer({ min: 1, max: 20 }), async (c, variant) => {
+        expect(await clientKeyFor(c, variant)).toBe(serverKeyFor(c, variant));
+      }),
+      { numRuns: 1000 },
     );
   });
 

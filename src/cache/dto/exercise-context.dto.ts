@@ -1,6 +1,6 @@
-import { ApiProperty } from '@nestjs/swagger';
-import { ArrayMaxSize, IsArray, IsInt, IsString, Matches, Max, Min, Validate } from 'class-validator';
-import { MAX_DIFFICULTY, MAX_TOPICS, MAX_TOPIC_LENGTH, MIN_DIFFICULTY, TYPE_PATTERN } from '../context-rules';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ArrayMaxSize, IsArray, IsInt, IsOptional, IsString, Matches, Max, Min, Validate } from 'class-validator';
+import { MAX_DIFFICULTY, MAX_TOPICS, MAX_TOPIC_LENGTH, MIN_DIFFICULTY, NAMESPACE_MESSAGE, NAMESPACE_PATTERN, TYPE_PATTERN } from '../context-rules';
 import { IsTopic } from './is-topic.validator';
 
 /** What an exercise is cached by (request body form). */
@@ -25,4 +25,13 @@ export class ExerciseContextDto {
   @ArrayMaxSize(MAX_TOPICS, { message: `topics must hold at most ${MAX_TOPICS} topics` })
   @Validate(IsTopic, { each: true })
   topics!: string[];
+
+  @ApiPropertyOptional({
+    description: 'Namespace (a tenant, locale or course): 1..64 characters of a-z, 0-9, "_", ".", ":" and "-"; part of the key. Omitted: the namespace-less cache',
+    example: 'school-42',
+  })
+  @IsOptional()
+  @IsString({ message: NAMESPACE_MESSAGE })
+  @Matches(NAMESPACE_PATTERN, { message: NAMESPACE_MESSAGE })
+  namespace?: string;
 }

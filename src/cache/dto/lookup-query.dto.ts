@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, IsArray, IsInt, IsOptional, IsString, Matches, Max, Min, Validate } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsInt, IsOptional, IsString, Matches, Max, Min, Validate, ValidateIf } from 'class-validator';
 import { CACHE_KEY_PATTERN } from '../cache-key';
-import { MAX_DIFFICULTY, MAX_EXCLUDED_KEYS, MAX_TOPICS, MAX_VARIANTS, MIN_DIFFICULTY, TYPE_PATTERN } from '../context-rules';
+import { MAX_DIFFICULTY, MAX_EXCLUDED_KEYS, MAX_TOPICS, MAX_VARIANTS, MIN_DIFFICULTY, NAMESPACE_MESSAGE, NAMESPACE_PATTERN, TYPE_PATTERN } from '../context-rules';
 import { IsTopic } from './is-topic.validator';
 import { fastParseLookupQuery } from './lookup-query.fast-parse';
 import { ToInt, ToList } from './query-transforms';
@@ -19,6 +19,15 @@ export class ContextQueryBase {
   @Min(MIN_DIFFICULTY, { message: 'difficulty must be an integer from 1 to 5' })
   @Max(MAX_DIFFICULTY, { message: 'difficulty must be an integer from 1 to 5' })
   difficulty!: number;
+
+  @ApiPropertyOptional({
+    description: 'Namespace (a tenant, locale or course): 1..64 characters of a-z, 0-9, "_", ".", ":" and "-". Entries of different namespaces never meet; none: the namespace-less cache',
+    example: 'school-42',
+  })
+  @IsOptional()
+  @IsString({ message: NAMESPACE_MESSAGE })
+  @Matches(NAMESPACE_PATTERN, { message: NAMESPACE_MESSAGE })
+  namespace?: string;
 }
 
 /** GET /exercise-cache?type=&difficulty=&topics=a,b[&variants=&exclude=] */
@@ -79,6 +88,43 @@ export class NearQueryDto extends ContextQueryBase {
   @Max(100, { message: 'limit must be an integer from 1 to 100' })
   limit = 10;
 }
+
+/**
+ * DELETE /exercise-cache: either a context (type, difficulty, topics, and its namespace if it has
+ * one) whose variants are removed, or `namespace` alone, which removes the whole namespace.
+ */
+export class RemoveQueryDto {
+  @ApiPropertyOptional({ description: 'Exercise type of the context to remove; required unless only namespace is given', example: 'contextual_fill' })
+  @ValidateIf((query: RemoveQueryDto) => !isNamespaceOnly(query))
+  @IsString({ message: 'type is required' })
+  @Matches(TYPE_PATTERN, { message: 'type must be 1..50 characters of a-z, 0-9, "_" and "-"' })
+  type?: string;
+
+  @ApiPropertyOptional({ description: 'Difficulty of the context to remove; required unless only namespace is given', example: 3 })
+  @ValidateIf((query: RemoveQueryDto) => !isNamespaceOnly(query))
+  @ToInt()
+  @IsInt({ message: 'difficulty must be an integer from 1 to 5' })
+  @Min(MIN_DIFFICULTY, { message: 'difficulty must be an integer from 1 to 5' })
+  @Max(MAX_DIFFICULTY, { message: 'difficulty must be an integer from 1 to 5' })
+  difficulty?: number;
+
+  @ApiPropertyOptional({ description: 'Topics of the context to remove, comma-separated or repeated', example: 'colors,anatomy', type: String })
+  @IsOptional()
+  @ToList()
+  @IsArray()
+  @ArrayMaxSize(MAX_TOPICS, { message: `topics must hold at most ${MAX_TOPICS} topics` })
+  @Validate(IsTopic, { each: true })
+  topics?: string[];
+
+  @ApiPropertyOptional({ description: 'Namespace of the context; alone (no type, difficulty or topics): remove every entry of this namespace', example: 'school-42' })
+  @IsOptional()
+  @IsString({ message: NAMESPACE_MESSAGE })
+  @Matches(NAMESPACE_PATTERN, { message: NAMESPACE_MESSAGE })
+  namespace?: string;
+}
+
+export const isNamespaceOnly = (query: RemoveQueryDto) =>
+  query.namespace !== undefined && query.type === undefined && query.difficulty === undefined && query.topics === undefined;
 
 /** A cache key in the path. */
 export class KeyParamDto {

@@ -33,10 +33,11 @@ const query = fc.oneof(
       topics: fc.oneof(topicList.map((t) => t.join(',')), topicList, queryValue),
       variants: fc.oneof(fc.constantFrom('1', '7', '20'), queryValue),
       exclude: fc.oneof(fc.array(key, { maxLength: 3 }).map((k) => k.join(',')), fc.array(key, { maxLength: 102 }), queryValue),
+      namespace: fc.oneof(fc.constantFrom('de', 'school-42', 'a.b:c_d', 'A', 'a b', 'x'.repeat(65)), fc.stringMatching(/^[a-z0-9_.:-]{1,64}$/), queryValue),
     },
     { requiredKeys: ['type', 'difficulty'] },
   ),
-  fc.dictionary(fc.constantFrom('type', 'difficulty', 'topics', 'variants', 'exclude', 'other'), queryValue),
+  fc.dictionary(fc.constantFrom('type', 'difficulty', 'topics', 'variants', 'exclude', 'namespace', 'other'), queryValue),
 );
 
 describe('fastParseLookupQuery', () => {

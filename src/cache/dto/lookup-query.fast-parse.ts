@@ -1,8 +1,8 @@
 import { CACHE_KEY_PATTERN } from '../cache-key';
-import { MAX_EXCLUDED_KEYS, MAX_TOPICS, TYPE_PATTERN, isValidTopic } from '../context-rules';
+import { MAX_EXCLUDED_KEYS, MAX_TOPICS, NAMESPACE_PATTERN, TYPE_PATTERN, isValidTopic } from '../context-rules';
 import type { LookupQueryDto } from './lookup-query.dto';
 
-const KNOWN = new Set(['type', 'difficulty', 'topics', 'variants', 'exclude']);
+const KNOWN = new Set(['type', 'difficulty', 'topics', 'variants', 'exclude', 'namespace']);
 const DIFFICULTY = /^[1-5]$/;
 const VARIANTS = /^([1-9]|1[0-9]|20)$/;
 
@@ -28,7 +28,8 @@ export function fastParseLookupQuery(value: unknown): LookupQueryDto | undefined
   if (value === null || typeof value !== 'object') return undefined;
   const query = value as Record<string, unknown>;
   for (const name in query) if (!KNOWN.has(name)) return undefined;
-  const { type, difficulty, variants } = query;
+  const { type, difficulty, variants, namespace } = query;
+  if (namespace !== undefined && (typeof namespace !== 'string' || !NAMESPACE_PATTERN.test(namespace))) return undefined;
   if (typeof type !== 'string' || !TYPE_PATTERN.test(type)) return undefined;
   if (typeof difficulty !== 'string' || !DIFFICULTY.test(difficulty)) return undefined;
   if (variants !== undefined && (typeof variants !== 'string' || !VARIANTS.test(variants))) return undefined;
@@ -45,5 +46,6 @@ export function fastParseLookupQuery(value: unknown): LookupQueryDto | undefined
     topics,
     ...(variants !== undefined ? { variants: Number(variants) } : {}),
     ...(exclude !== undefined ? { exclude } : {}),
+    ...(namespace !== undefined ? { namespace } : {}),
   } as LookupQueryDto;
 }

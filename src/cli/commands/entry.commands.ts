@@ -13,7 +13,8 @@ const withContextOptions = (command: Command): Command =>
   command
     .option('--type <type>', 'exercise type (1..50 characters of a-z, 0-9, "_", "-")')
     .option('--difficulty <n>', 'difficulty, 1..5', integerIn(MIN_DIFFICULTY, MAX_DIFFICULTY))
-    .option('--topics <list>', 'comma-separated topics (order, case and repeats do not matter)', topicList);
+    .option('--topics <list>', 'comma-separated topics (order, case and repeats do not matter)', topicList)
+    .option('--namespace <name>', 'namespace of the context (1..64 characters of a-z, 0-9, "_", ".", ":", "-"); default: none');
 
 export function registerEntryCommands(program: Command, run: Run): void {
   withContextOptions(program.command('get'))
@@ -58,12 +59,16 @@ export function registerEntryCommands(program: Command, run: Run): void {
     });
 
   withContextOptions(program.command('invalidate [key]'))
-    .description('remove one entry by key, or every variant of a context; removing nothing exits with 3')
+    .description('remove one entry by key, every variant of a context, or (--namespace alone) every entry of a namespace; removing nothing exits with 3')
     .action((key: string | undefined, options: ContextOptions, command: Command) => {
-      if (key !== undefined && hasContextOptions(options)) throw new UsageError('invalidate takes either a key or --type/--difficulty/--topics, not both');
-      const target = key ?? contextOf(options, 'invalidate');
+      if (key !== undefined && (hasContextOptions(options) || options.namespace !== undefined)) {
+        throw new UsageError('invalidate takes either a key or --type/--difficulty/--topics/--namespace, not both');
+      }
+      const wholeNamespace = key === undefined && !hasContextOptions(options) && options.namespace !== undefined;
+      const target = key ?? (wholeNamespace ? undefined : contextOf(options, 'invalidate'));
       return run(command, async (app, { json }) => {
-        const removed = await app.get(ExerciseCacheService).invalidate(target);
+        const cache = app.get(ExerciseCacheService);
+        const removed = target === undefined ? await cache.invalidateNamespace(options.namespace!) : await cache.invalidate(target);
         if (json) printJson({ removed });
         else printLines([`removed ${removed} ${removed === 1 ? 'entry' : 'entries'}`]);
         if (removed === 0) throw new CliError(`nothing to invalidate: no entry for this ${key ? 'key' : 'context'}`, EXIT.NOT_FOUND);

@@ -30,7 +30,7 @@ export class ExerciseExporter {
 /** Topics are stored normalised, so the line imports under the very same key. */
 export function toLine(row: ExportRow): Record<string, unknown> {
   const line: Record<string, unknown> = {
-    context: { type: row.exerciseType, difficulty: row.difficulty, topics: row.topics },
+    context: { type: row.exerciseType, difficulty: row.difficulty, topics: row.topics, ...(row.namespace !== null ? { namespace: row.namespace } : {}) },
     exercise: row.exercise,
     ttlSeconds: Math.min(MAX_TTL_SECONDS, Math.max(1, row.remainingSeconds)),
     generationCost: row.generationCost,

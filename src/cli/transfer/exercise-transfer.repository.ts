@@ -7,6 +7,8 @@ export interface ExportRow {
   exerciseType: string;
   difficulty: number;
   topics: string[];
+  /** null: the entry has no namespace. */
+  namespace: string | null;
   variant: number;
   exercise: Record<string, unknown>;
   generationCost: number;
@@ -18,6 +20,7 @@ interface RawExportRow {
   exercise_type: string;
   difficulty: number;
   topics: string[];
+  namespace: string | null;
   variant: number;
   exercise_data: Record<string, unknown>;
   generation_cost: string;
@@ -42,7 +45,7 @@ export class ExerciseTransferRepository {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
       await client.query(`
         DECLARE exercise_export NO SCROLL CURSOR FOR
-        SELECT exercise_type, difficulty, topics, variant, exercise_data, generation_cost,
+        SELECT exercise_type, difficulty, topics, namespace, variant, exercise_data, generation_cost,
                ceil(extract(epoch FROM expires_at - now()))::int AS remaining_seconds
         FROM ${this.prisma.names.exerciseCache}
         WHERE expires_at > now() AND quarantined_at IS NULL
@@ -54,6 +57,7 @@ export class ExerciseTransferRepository {
           exerciseType: row.exercise_type,
           difficulty: row.difficulty,
           topics: row.topics,
+          namespace: row.namespace,
           variant: row.variant,
           exercise: row.exercise_data,
           generationCost: Number(row.generation_cost),
