@@ -69,7 +69,7 @@ describe('OpenAPI document (/docs)', () => {
     const store = doc.components.schemas[body.split('/').pop()!];
     expect(Object.keys(store.properties!).sort()).toEqual(['context', 'exercise', 'generationCost', 'generationTimeMs', 'ttlSeconds', 'variants']);
     expect(store.required!.sort()).toEqual(['context', 'exercise']);
-    expect(Object.keys(doc.components.schemas.ExerciseContextDto.properties!).sort()).toEqual(['difficulty', 'topics', 'type']);
+    expect(Object.keys(doc.components.schemas.ExerciseContextDto.properties!).sort()).toEqual(['difficulty', 'namespace', 'topics', 'type']);
     expect(Object.keys(doc.components.schemas.CachedExerciseResponse.properties!).sort()).toEqual(['createdAt', 'exercise', 'expiresAt', 'key', 'usageCount']);
     expect(Object.keys(doc.components.schemas.CacheMissResponse.properties!).sort()).toEqual(['key', 'message', 'statusCode']);
     expect(Object.keys(doc.components.schemas.StoredExerciseResponse.properties!).sort()).toEqual(['expiresAt', 'key']);
