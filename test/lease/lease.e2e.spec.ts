@@ -157,6 +157,21 @@ describe('leases over HTTP (GET ?lease=&wait=, POST with X-Cache-Lease)', () => 
     await store('lease_recent', recent.headers['x-cache-lease'], { late: true }).expect(201);
   });
 
+  it('leases per namespace: the same context in two namespaces has two leases, and a token stores only in its own', async () => {
+    const a = await lookup('lease_ns', { namespace: 'tenant-a', lease: 30 }).expect(404);
+    const b = await lookup('lease_ns', { namespace: 'tenant-b', lease: 30 }).expect(404);
+    expect(a.headers['x-cache-lease']).toMatch(TOKEN);
+    expect(b.headers['x-cache-lease']).toMatch(TOKEN);
+    expect(a.body.key).not.toBe(b.body.key);
+    const post = (namespace: string, token: string, exercise: Record<string, unknown>) =>
+      e.http().post('/exercise-cache').set('X-Cache-Lease', token).send({ context: { ...context('lease_ns'), namespace }, exercise });
+    await post('tenant-b', a.headers['x-cache-lease'], { wrong: true }).expect(409);
+    await post('tenant-a', a.headers['x-cache-lease'], { tenant: 'a' }).expect(201);
+    expect((await lookup('lease_ns', { namespace: 'tenant-a' }).expect(200)).body.exercise).toEqual({ tenant: 'a' });
+    await lookup('lease_ns', { namespace: 'tenant-b' }).expect(404);
+    await lookup('lease_ns').expect(404);
+  });
+
   it('documents lease, wait, X-Cache-Lease and 409 in the OpenAPI document', async () => {
     const doc = (await e.http().get('/docs-json').expect(200)).body;
     const get = doc.paths['/exercise-cache'].get;
