@@ -1,36 +1,58 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module';
 import { AppConfig } from '../config/app-config';
-import { ExerciseSchemaRegistry } from '../quality/schemas/exercise-schema-registry';
-import { schemaRegistryFor } from '../quality/schemas/schema-registry-for-config';
+import { cacheSettingsOf } from '../config/cache-settings';
+import { DATABASE_HANDLE, DatabaseHandle, sessionUrlOf } from '../database/database-handle';
 import { PrismaService } from '../database/prisma.service';
+import type { OpenedExerciseCache } from '../library/open-exercise-cache';
+import { CacheMetrics } from '../metrics/cache-metrics.service';
 import { LeaseMetrics } from '../metrics/lease-metrics.service';
+import { ExerciseCacheModule, OPENED_EXERCISE_CACHE } from '../nest/exercise-cache.module';
 import { QUARANTINE_PROVIDERS } from '../quality/quarantine/quarantine.providers';
 import { QuarantineService } from '../quality/quarantine/quarantine.service';
+import { ExerciseSchemaRegistry } from '../quality/schemas/exercise-schema-registry';
+import { schemaRegistryFor } from '../quality/schemas/schema-registry-for-config';
 import { ExerciseCacheStatsController } from './exercise-cache-stats.controller';
 import { ExerciseCacheController } from './exercise-cache.controller';
-import { ExerciseCacheRepository } from './exercise-cache.repository';
 import { ExerciseCacheService } from './exercise-cache.service';
-import { GenerationLock } from './generation-lock';
 import { InvalidationBus } from './invalidation-bus';
 import { L1Cache } from './l1-cache';
 import { LeaseCoordinator } from './lease-coordinator';
 import { LeaseRepository } from './lease.repository';
-import { UsageBuffer } from './usage-buffer';
-import { VariantPicker } from './variant-picker';
 
-/** Import this module to inject ExerciseCacheService anywhere in the application. */
+/**
+ * The package's own ExerciseCacheModule (one way in for everyone) on the service's pools,
+ * configuration, schemas and Prometheus metrics.
+ */
+const exerciseCache = ExerciseCacheModule.forRootAsync({
+  inject: [PrismaService, AppConfig, CacheMetrics, DATABASE_HANDLE],
+  useFactory: (prisma: PrismaService, config: AppConfig, metrics: CacheMetrics, database: DatabaseHandle) => ({
+    pool: prisma.pool,
+    sessionPool: prisma.sessionPool,
+    session: { connectionString: sessionUrlOf(database), connectionTimeoutMillis: config.DATABASE_CONNECT_TIMEOUT_MS },
+    ...cacheSettingsOf(config),
+    schemas: schemaRegistryFor(config),
+    hooks: metrics,
+  }),
+});
+
+/** A part of the running cache, for the service's own features (leases, quarantine, schemas). */
+const fromCache = <T>(token: abstract new (...args: never[]) => T, pick: (cache: OpenedExerciseCache) => T) => ({
+  provide: token,
+  useFactory: pick,
+  inject: [OPENED_EXERCISE_CACHE],
+});
+
+/**
+ * The service's cache: ExerciseCacheModule plus the HTTP controllers, leases and quarantine.
+ * Import it to inject ExerciseCacheService anywhere in the application.
+ */
 @Module({
-  imports: [AuthModule],
+  imports: [exerciseCache, AuthModule],
   controllers: [ExerciseCacheStatsController, ExerciseCacheController],
   providers: [
-    ExerciseCacheRepository,
-    ExerciseCacheService,
-    GenerationLock,
-    InvalidationBus,
-    L1Cache,
-    UsageBuffer,
-    VariantPicker,
+    fromCache(L1Cache, (cache) => cache.core.l1),
+    fromCache(InvalidationBus, (cache) => cache.core.bus),
     { provide: ExerciseSchemaRegistry, useFactory: schemaRegistryFor, inject: [AppConfig] },
     { provide: LeaseRepository, useFactory: (prisma: PrismaService) => new LeaseRepository(prisma.pool, prisma.names), inject: [PrismaService] },
     {
@@ -41,6 +63,6 @@ import { VariantPicker } from './variant-picker';
     },
     ...QUARANTINE_PROVIDERS,
   ],
-  exports: [ExerciseCacheService, ExerciseSchemaRegistry, L1Cache, InvalidationBus, LeaseRepository, QuarantineService],
+  exports: [exerciseCache, ExerciseSchemaRegistry, L1Cache, InvalidationBus, LeaseRepository, QuarantineService],
 })
 export class CacheModule {}

@@ -1,4 +1,3 @@
-import { BadRequestException } from '@nestjs/common';
 import { CACHE_KEY_PATTERN, ExerciseContext, normalizeTopic } from './cache-key';
 
 /** The limits of a context and of store options; the request DTOs use the same numbers. */
@@ -27,10 +26,34 @@ export const MAX_EXERCISE_VALUES = 10_000;
  */
 export const UNKNOWN_TYPE_BUCKET = '(unknown)';
 
-/** A caller's mistake through DI; over HTTP the DTOs catch the same mistakes first. */
-export class InvalidCacheRequestError extends BadRequestException {
-  constructor(message: string) {
-    super({ statusCode: 400, error: 'Bad Request', message: [message] });
+/**
+ * A caller's mistake (over HTTP the DTOs catch the same mistakes first). Framework-free, but shaped
+ * like an "http-errors" error (status, statusCode, expose), so a Nest app without any filter of its
+ * own answers it with a 400 carrying the message. `field` names what is wrong ("context.type").
+ */
+export class InvalidCacheRequestError extends Error {
+  readonly status = 400;
+  readonly statusCode = 400;
+  readonly expose = true;
+  override name = 'InvalidCacheRequestError';
+  /** The body the HTTP service answers with (the shape of its validation errors). */
+  readonly response: { statusCode: 400; error: 'Bad Request'; message: string[] };
+
+  constructor(
+    message: string,
+    /** The option or field at fault; every message starts with it. */
+    readonly field: string = message.split(' ', 1)[0],
+  ) {
+    super(message);
+    this.response = { statusCode: 400, error: 'Bad Request', message: [message] };
+  }
+
+  getStatus(): number {
+    return 400;
+  }
+
+  getResponse(): object {
+    return this.response;
   }
 }
 

@@ -1,9 +1,8 @@
-import { Injectable } from '@nestjs/common';
-import type { Pool, PoolClient } from 'pg';
+import type { FieldDef, Pool, PoolClient, QueryConfig, QueryResultRow } from 'pg';
 import { CheckedOutClient } from '../database/checked-out-client';
-import { PrismaService } from '../database/prisma.service';
 import { CONTEXT_LOCK_SPACE, advisoryLockIdOf } from './advisory-locks';
 import type { CachedEntry, EntryToStore, UsageBatch } from './cache-entry';
+import { notMigratedOr } from './cache-not-migrated.error';
 import { UNKNOWN_TYPE_BUCKET } from './context-rules';
 
 /** The pool, or one client inside a transaction. */
@@ -55,33 +54,47 @@ const toEntry = (row: EntryRow): CachedEntry => {
   return entry;
 };
 
+/** PostgreSQL type ids that pg hands over as strings: bigint (count, sum) and numeric. */
+const INT8 = 20;
+const NUMERIC = 1700;
+
 /**
- * A statistics row as JSON: camelCase names, bigint and numeric columns (BigInt and Decimal from
- * Prisma) as numbers (the values are far below 2^53), timestamps as ISO strings.
+ * A statistics row as JSON: camelCase names, bigint and numeric columns as numbers (the values are
+ * far below 2^53), timestamps as ISO strings.
  */
-function numbersOf<T extends Record<string, unknown>>(row: T): Record<string, unknown> {
+function numbersOf(row: Record<string, unknown>, fields: FieldDef[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(row)) {
-    const camel = name.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
-    if (typeof value === 'bigint') out[camel] = Number(value);
+  for (const field of fields) {
+    const value = row[field.name];
+    const camel = field.name.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+    if (value !== null && (field.dataTypeID === INT8 || field.dataTypeID === NUMERIC)) out[camel] = Number(value);
     else if (value instanceof Date) out[camel] = value.toISOString();
-    else if (value !== null && typeof value === 'object' && 'toNumber' in value) out[camel] = (value as { toNumber(): number }).toNumber();
     else out[camel] = value;
   }
   return out;
 }
 
 /**
- * Every query of the cache. The lookups and writes on the request path go straight to the pg pool
- * as named prepared statements (one round trip each, measured faster than Prisma's query path);
- * everything else calls the SQL functions and views that the migrations define.
+ * Every query of the cache, on a plain `pg` pool (the package needs neither Prisma's client nor
+ * Nest). The lookups and writes on the request path are named prepared statements (one round trip
+ * each); everything else calls the SQL functions and views that the migrations define. A query
+ * meeting a database without the cache's tables fails with CacheNotMigratedError (one line saying
+ * how to migrate).
  */
-@Injectable()
 export class ExerciseCacheRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(private readonly pool: Pool) {}
+
+  /** One statement on the pool (or a transaction's client), with the not-migrated check. */
+  private async query<R extends QueryResultRow>(config: QueryConfig | string, values?: unknown[], db: Queryable = this.pool) {
+    try {
+      return await db.query<R>(config as QueryConfig, values);
+    } catch (error) {
+      throw notMigratedOr(error);
+    }
+  }
 
   async findLiveByKey(key: string): Promise<CachedEntry | null> {
-    const { rows } = await this.prisma.pool.query<EntryRow>({
+    const { rows } = await this.query<EntryRow>({
       name: 'exercise_cache_find_live_by_key',
       text: `SELECT ${ENTRY_COLUMNS} FROM exercise_cache WHERE cache_key = $1 AND expires_at > now() AND quarantined_at IS NULL`,
       values: [key],
@@ -93,19 +106,19 @@ export class ExerciseCacheRepository {
    * Every live variant of a context, through idx_exercise_lookup (context_key, variant). A
    * quarantined variant is left out, so its slot counts as free and is generated again.
    */
-  async findLiveVariants(contextKey: string, maxVariant: number, db: Queryable = this.prisma.pool): Promise<CachedEntry[]> {
-    const { rows } = await db.query<EntryRow>({
+  async findLiveVariants(contextKey: string, maxVariant: number, db: Queryable = this.pool): Promise<CachedEntry[]> {
+    const { rows } = await this.query<EntryRow>({
       name: 'exercise_cache_find_live_variants',
       text: `SELECT ${ENTRY_COLUMNS} FROM exercise_cache
              WHERE context_key = $1 AND variant <= $2 AND expires_at > now() AND quarantined_at IS NULL ORDER BY variant`,
       values: [contextKey, maxVariant],
-    });
+    }, undefined, db);
     return rows.map(toEntry);
   }
 
   /** Inserts or replaces one entry; replacing resets its usage and lifts any quarantine, since it is a new exercise. */
-  async upsert(entry: EntryToStore, db: Queryable = this.prisma.pool): Promise<{ key: string; expiresAt: Date }> {
-    const { rows } = await db.query<{ cache_key: string; expires_at: Date }>({
+  async upsert(entry: EntryToStore, db: Queryable = this.pool): Promise<{ key: string; expiresAt: Date }> {
+    const { rows } = await this.query<{ cache_key: string; expires_at: Date }>({
       name: 'exercise_cache_upsert',
       text: `INSERT INTO exercise_cache (cache_key, context_key, variant, exercise_type, exercise_data, user_context_hash,
                difficulty, topics, expires_at, generation_cost, generation_time_ms, namespace)
@@ -129,7 +142,7 @@ export class ExerciseCacheRepository {
         entry.generationTimeMs ?? null,
         entry.namespace ?? null,
       ],
-    });
+    }, undefined, db);
     return { key: rows[0].cache_key, expiresAt: rows[0].expires_at };
   }
 
@@ -138,7 +151,7 @@ export class ExerciseCacheRepository {
    * its variants choose their slots one at a time (two new variants never land in one slot).
    */
   async withContextLock<T>(contextKey: string, work: (db: Queryable) => Promise<T>): Promise<T> {
-    const session = await CheckedOutClient.from(this.prisma.pool);
+    const session = await CheckedOutClient.from(this.pool);
     const client = session.client;
     try {
       await client.query('BEGIN');
@@ -156,34 +169,33 @@ export class ExerciseCacheRepository {
   }
 
   async deleteByKey(key: string): Promise<number> {
-    return (await this.prisma.exerciseCache.deleteMany({ where: { cacheKey: key } })).count;
+    const { rowCount } = await this.query('DELETE FROM exercise_cache WHERE cache_key = $1', [key]);
+    return rowCount ?? 0;
   }
 
   /** Removes every variant of a context; returns the keys removed. */
   async deleteByContext(contextKey: string): Promise<string[]> {
-    const rows = await this.prisma.$queryRaw<{ cache_key: string }[]>`
-      DELETE FROM exercise_cache WHERE context_key = ${contextKey} RETURNING cache_key`;
+    const { rows } = await this.query<{ cache_key: string }>('DELETE FROM exercise_cache WHERE context_key = $1 RETURNING cache_key', [contextKey]);
     return rows.map((r) => r.cache_key);
   }
 
   /** Removes every entry of one namespace; returns the keys removed. */
   async deleteByNamespace(namespace: string): Promise<string[]> {
-    const rows = await this.prisma.$queryRaw<{ cache_key: string }[]>`
-      DELETE FROM exercise_cache WHERE namespace = ${namespace} RETURNING cache_key`;
+    const { rows } = await this.query<{ cache_key: string }>('DELETE FROM exercise_cache WHERE namespace = $1 RETURNING cache_key', [namespace]);
     return rows.map((r) => r.cache_key);
   }
 
   async deleteAll(): Promise<number> {
-    return (await this.prisma.exerciseCache.deleteMany({})).count;
+    const { rowCount } = await this.query('DELETE FROM exercise_cache');
+    return rowCount ?? 0;
   }
 
   async findSimilar(userContextHash: string, limit: number): Promise<CachedEntry[]> {
-    const rows = await this.prisma.$queryRawUnsafe<EntryRow[]>(
+    const { rows } = await this.query<EntryRow>(
       `SELECT ${ENTRY_COLUMNS} FROM exercise_cache
        WHERE user_context_hash = $1 AND expires_at > now() AND quarantined_at IS NULL
        ORDER BY usage_count DESC, last_used_at DESC LIMIT $2`,
-      userContextHash,
-      limit,
+      [userContextHash, limit],
     );
     return rows.map(toEntry);
   }
@@ -201,7 +213,7 @@ export class ExerciseCacheRepository {
     limit: number,
     namespace?: string,
   ): Promise<(CachedEntry & { overlap: number })[]> {
-    const rows = await this.prisma.$queryRawUnsafe<(EntryRow & { overlap: number })[]>(
+    const { rows } = await this.query<EntryRow & { overlap: number }>(
       `SELECT * FROM (
          SELECT ${ENTRY_COLUMNS},
                 (SELECT count(*) FROM unnest(topics) t WHERE t = ANY($3::text[]))::int AS overlap
@@ -212,12 +224,7 @@ export class ExerciseCacheRepository {
        WHERE overlap >= $4
        ORDER BY overlap DESC, usage_count DESC, cache_key
        LIMIT $5`,
-      exerciseType,
-      difficulty,
-      topics,
-      minOverlap,
-      limit,
-      namespace ?? null,
+      [exerciseType, difficulty, topics, minOverlap, limit, namespace ?? null],
     );
     return rows.map((row) => ({ ...toEntry(row), overlap: row.overlap }));
   }
@@ -244,7 +251,7 @@ export class ExerciseCacheRepository {
     const outcomes = [...batch.outcomes.values()].sort((a, b) =>
       `${a.day}|${a.exerciseType}|${a.difficulty}` < `${b.day}|${b.exerciseType}|${b.difficulty}` ? -1 : 1,
     );
-    const session = await CheckedOutClient.from(this.prisma.pool);
+    const session = await CheckedOutClient.from(this.pool);
     const client = session.client;
     let xid: string | undefined;
     try {
@@ -294,13 +301,13 @@ export class ExerciseCacheRepository {
     } catch (error) {
       session.release(error); // never reuse a connection in an unknown state; the server rolls back what was not committed
       if (xid !== undefined) throw new UsageWriteInDoubt(xid, error as Error);
-      throw error;
+      throw notMigratedOr(error);
     }
   }
 
   /** The fate of a transaction (txid_status); null when it is too old to tell. */
   async transactionStatus(xid: string): Promise<'committed' | 'aborted' | 'in progress' | null> {
-    const { rows } = await this.prisma.pool.query<{ status: 'committed' | 'aborted' | 'in progress' | null }>({
+    const { rows } = await this.query<{ status: 'committed' | 'aborted' | 'in progress' | null }>({
       name: 'exercise_cache_txid_status',
       text: 'SELECT txid_status($1::bigint) AS status',
       values: [xid],
@@ -309,53 +316,53 @@ export class ExerciseCacheRepository {
   }
 
   async overallStats(): Promise<Record<string, unknown>> {
-    const rows = await this.prisma.$queryRaw<Record<string, unknown>[]>`SELECT * FROM exercise_cache_overview`;
-    return numbersOf(rows[0]);
+    const { rows, fields } = await this.query('SELECT * FROM exercise_cache_overview');
+    return numbersOf(rows[0], fields);
   }
 
   async statsByType(): Promise<Record<string, unknown>[]> {
-    const rows = await this.prisma.$queryRaw<Record<string, unknown>[]>`
-      SELECT * FROM exercise_cache_stats ORDER BY total_lookups DESC, exercise_type`;
-    return rows.map(numbersOf);
+    const { rows, fields } = await this.query('SELECT * FROM exercise_cache_stats ORDER BY total_lookups DESC, exercise_type');
+    return rows.map((row) => numbersOf(row, fields));
   }
 
   async popular(limit: number): Promise<Record<string, unknown>[]> {
-    const rows = await this.prisma.$queryRaw<Record<string, unknown>[]>`SELECT * FROM get_popular_exercises(${limit}::int)`;
-    return rows.map(numbersOf);
+    const { rows, fields } = await this.query('SELECT * FROM get_popular_exercises($1::int)', [limit]);
+    return rows.map((row) => numbersOf(row, fields));
   }
 
   async leastRecentlyUsed(limit: number): Promise<Record<string, unknown>[]> {
-    const rows = await this.prisma.$queryRaw<Record<string, unknown>[]>`SELECT * FROM get_lru_exercises(${limit}::int)`;
-    return rows.map(numbersOf);
+    const { rows, fields } = await this.query('SELECT * FROM get_lru_exercises($1::int)', [limit]);
+    return rows.map((row) => numbersOf(row, fields));
   }
 
   async dailyMetrics(days: number): Promise<Record<string, unknown>[]> {
-    const rows = await this.prisma.$queryRaw<Record<string, unknown>[]>`
-      SELECT to_char(date, 'YYYY-MM-DD') AS date, exercise_type, difficulty, entries_created, total_accesses,
-             total_cost, cost_saved, avg_generation_time_ms, hits, near_hits, misses, hit_rate
-      FROM exercise_cache_daily_metrics
-      WHERE date > (now() AT TIME ZONE 'UTC')::date - ${days}::int
-      ORDER BY date DESC, cost_saved DESC, exercise_type, difficulty`;
-    return rows.map(numbersOf);
+    const { rows, fields } = await this.query(
+      `SELECT to_char(date, 'YYYY-MM-DD') AS date, exercise_type, difficulty, entries_created, total_accesses,
+              total_cost, cost_saved, avg_generation_time_ms, hits, near_hits, misses, hit_rate
+       FROM exercise_cache_daily_metrics
+       WHERE date > (now() AT TIME ZONE 'UTC')::date - $1::int
+       ORDER BY date DESC, cost_saved DESC, exercise_type, difficulty`,
+      [days],
+    );
+    return rows.map((row) => numbersOf(row, fields));
   }
 
   async cleanupExpired(): Promise<number> {
-    const rows = await this.prisma.$queryRaw<{ deleted: number }[]>`SELECT cleanup_expired_exercises() AS deleted`;
+    const { rows } = await this.query<{ deleted: number }>('SELECT cleanup_expired_exercises() AS deleted');
     return rows[0].deleted;
   }
 
   async evictLeastRecentlyUsed(maxEntries: number): Promise<number> {
-    const rows = await this.prisma.$queryRaw<{ deleted: number }[]>`SELECT evict_lru_exercises(${maxEntries}::int) AS deleted`;
+    const { rows } = await this.query<{ deleted: number }>('SELECT evict_lru_exercises($1::int) AS deleted', [maxEntries]);
     return rows[0].deleted;
   }
 
   async refreshMetrics(): Promise<void> {
-    // $executeRaw: the function returns void, a column type $queryRaw cannot deserialize.
-    await this.prisma.$executeRaw`SELECT refresh_exercise_cache_metrics()`;
+    await this.query('SELECT refresh_exercise_cache_metrics()');
   }
 
   async countActive(): Promise<number> {
-    const rows = await this.prisma.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM exercise_cache WHERE expires_at > now()`;
+    const { rows } = await this.query<{ n: number }>('SELECT count(*)::int AS n FROM exercise_cache WHERE expires_at > now()');
     return rows[0].n;
   }
 }

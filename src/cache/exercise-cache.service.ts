@@ -1,9 +1,9 @@
-import { Injectable, Logger } from '@nestjs/common';
-import { AppConfig } from '../config/app-config';
 import { isStorageUnavailable } from '../common/storage-unavailable';
-import { CacheMetrics } from '../metrics/cache-metrics.service';
 import { ExerciseSchemaViolationError } from '../quality/schemas/exercise-schema.errors';
 import { ExerciseSchemaRegistry } from '../quality/schemas/exercise-schema-registry';
+import type { CacheHooks } from './cache-hooks';
+import { CacheLogger, ScopedLogger, consoleCacheLogger, scopedLogger } from './cache-logger';
+import type { CacheSettings } from './cache-settings';
 import { CACHE_KEY_PATTERN, CanonicalContext, ExerciseContext, cacheKeyFor, canonicalize, keyOfCanonical, userContextHashFor } from './cache-key';
 import type { CachedEntry, EntryToStore } from './cache-entry';
 import {
@@ -27,17 +27,17 @@ import { VariantPicker } from './variant-picker';
 export type Exercise = Record<string, unknown>;
 
 export interface StoreOptions {
-  /** 1..2,592,000 seconds; default CACHE_DEFAULT_TTL_SECONDS. */
+  /** 1..2,592,000 seconds; default defaultTtlSeconds. */
   ttlSeconds?: number;
-  /** Dollars the generation cost; default CACHE_DEFAULT_GENERATION_COST. */
+  /** Dollars the generation cost; default defaultGenerationCost. */
   generationCost?: number;
   generationTimeMs?: number;
-  /** Bucket size for this context (1..20); default VARIANTS_PER_CONTEXT. */
+  /** Bucket size for this context (1..20); default variantsPerContext. */
   variants?: number;
 }
 
 export interface LookupOptions {
-  /** Bucket size for this context (1..20); default VARIANTS_PER_CONTEXT. */
+  /** Bucket size for this context (1..20); default variantsPerContext. */
   variants?: number;
   /** Keys this learner has already seen (at most 100). */
   exclude?: readonly string[];
@@ -58,30 +58,55 @@ export interface StoredExercise {
   expiresAt: Date;
 }
 
+/** The parts a service works with; CacheCore (cache-core.ts) builds them. */
+export interface ExerciseCacheParts {
+  repository: ExerciseCacheRepository;
+  settings: CacheSettings;
+  l1: L1Cache;
+  usage: UsageBuffer;
+  bus: InvalidationBus;
+  lock: GenerationLock;
+  variants: VariantPicker;
+  /** JSON Schemas per exercise type; default: none (any exercise object is accepted). */
+  schemas?: ExerciseSchemaRegistry;
+  hooks?: CacheHooks;
+  logger?: CacheLogger;
+}
+
 /**
  * The exercise cache: look up, store, generate on a miss (once per key across callers and
- * replicas), statistics and maintenance. Injectable from any module that imports CacheModule.
+ * replicas), statistics and maintenance. Framework-free: CacheCore assembles it, the package's
+ * createExerciseCacheDB() wraps it, and ExerciseCacheModule (src/nest) provides it to Nest apps.
  */
-@Injectable()
 export class ExerciseCacheService {
-  private readonly logger = new Logger(ExerciseCacheService.name);
+  private readonly logger: ScopedLogger;
   private readonly generations = new SingleFlight<{ exercise: Exercise; entry?: CachedEntry }>();
   private writesSinceEviction = 0;
   /** Uses counted for an entry snapshot (an L1 entry is served many times) before its next answer. */
   private readonly usesBeforeNext = new WeakMap<CachedEntry, number>();
   private evicting?: Promise<unknown>;
+  private readonly repository: ExerciseCacheRepository;
+  private readonly settings: CacheSettings;
+  private readonly l1: L1Cache;
+  private readonly usage: UsageBuffer;
+  private readonly bus: InvalidationBus;
+  private readonly lock: GenerationLock;
+  private readonly metrics: CacheHooks;
+  private readonly variants: VariantPicker;
+  private readonly schemas: ExerciseSchemaRegistry;
 
-  constructor(
-    private readonly repository: ExerciseCacheRepository,
-    private readonly config: AppConfig,
-    private readonly l1: L1Cache,
-    private readonly usage: UsageBuffer,
-    private readonly bus: InvalidationBus,
-    private readonly lock: GenerationLock,
-    private readonly metrics: CacheMetrics,
-    private readonly variants: VariantPicker,
-    private readonly schemas: ExerciseSchemaRegistry,
-  ) {}
+  constructor(parts: ExerciseCacheParts) {
+    this.repository = parts.repository;
+    this.settings = parts.settings;
+    this.l1 = parts.l1;
+    this.usage = parts.usage;
+    this.bus = parts.bus;
+    this.lock = parts.lock;
+    this.variants = parts.variants;
+    this.schemas = parts.schemas ?? ExerciseSchemaRegistry.empty();
+    this.metrics = parts.hooks ?? {};
+    this.logger = scopedLogger(parts.logger ?? consoleCacheLogger, ExerciseCacheService.name);
+  }
 
   /** The cached exercise for a context, or null (and the lookup counts as a miss). */
   async get(context: ExerciseContext, options: LookupOptions = {}): Promise<Exercise | null> {
@@ -111,7 +136,7 @@ export class ExerciseCacheService {
     this.assertMatchesSchema(context.type, exercise, 'write');
     this.assertValidStoreOptions(options);
     const canonical = canonicalize(context);
-    const bucket = options.variants ?? this.config.VARIANTS_PER_CONTEXT;
+    const bucket = options.variants ?? this.settings.variantsPerContext;
     if (bucket === 1) return this.store(canonical, 1, exercise, options);
     // Choosing the slot and writing it happen under a lock on the context, so concurrent POSTs
     // fill different free slots instead of overwriting each other.
@@ -172,7 +197,7 @@ export class ExerciseCacheService {
       if (bucket > 1 || exclude.size > 0) slot = await this.variants.slotForNewVariant(canonical, bucket, exclude);
     } catch (error) {
       if (!isStorageUnavailable(error)) throw error;
-      this.metrics.storageError('lookup');
+      this.metrics.storageError?.('lookup');
       this.usage.recordMiss(canonical.type, canonical.difficulty);
       this.logger.warn(`cache storage unavailable, generating without the cache: ${(error as Error).message}`);
     }
@@ -222,7 +247,7 @@ export class ExerciseCacheService {
     }
     this.l1.delete(keys);
     if (keys.length > 0) await this.bus.publish({ keys });
-    this.metrics.invalidated(keys.length);
+    this.metrics.invalidated?.(keys.length);
     return keys.length;
   }
 
@@ -241,7 +266,7 @@ export class ExerciseCacheService {
     const removed = await this.repository.deleteAll();
     this.l1.clear();
     await this.bus.publish({ all: true });
-    this.metrics.invalidated(removed);
+    this.metrics.invalidated?.(removed);
     return removed;
   }
 
@@ -276,16 +301,16 @@ export class ExerciseCacheService {
 
   async cleanupExpired(): Promise<number> {
     const deleted = await this.repository.cleanupExpired();
-    this.metrics.expired(deleted);
+    this.metrics.expired?.(deleted);
     if (deleted > 0) await this.bus.publish({ all: true }).catch(() => undefined);
     return deleted;
   }
 
-  async evictLeastRecentlyUsed(maxEntries = this.config.MAX_ENTRIES): Promise<number> {
+  async evictLeastRecentlyUsed(maxEntries = this.settings.maxEntries): Promise<number> {
     assertIntegerInRange(maxEntries, 'maxEntries', 0, 100_000_000);
     await this.usage.flush(); // recency must include the latest hits
     const deleted = await this.repository.evictLeastRecentlyUsed(maxEntries);
-    this.metrics.evicted(deleted);
+    this.metrics.evicted?.(deleted);
     if (deleted > 0) {
       this.l1.clear();
       await this.bus.publish({ all: true }).catch(() => undefined);
@@ -372,7 +397,7 @@ export class ExerciseCacheService {
     assertValidKeys(options.exclude ?? []);
     return {
       canonical: canonicalize(context),
-      bucket: options.variants ?? this.config.VARIANTS_PER_CONTEXT,
+      bucket: options.variants ?? this.settings.variantsPerContext,
       exclude: new Set(options.exclude ?? []),
     };
   }
@@ -424,11 +449,11 @@ export class ExerciseCacheService {
       try {
         exercise = await generate(canonical);
       } catch (error) {
-        this.metrics.generated(false, (performance.now() - started) / 1000);
+        this.metrics.generated?.(false, (performance.now() - started) / 1000);
         throw error;
       }
       elapsedMs = Math.round(performance.now() - started);
-      this.metrics.generated(true, elapsedMs / 1000);
+      this.metrics.generated?.(true, elapsedMs / 1000);
       try {
         assertValidExercise(exercise);
         this.assertMatchesSchema(canonical.type, exercise, 'generate');
@@ -442,7 +467,7 @@ export class ExerciseCacheService {
       await this.store(canonical, slot, exercise, { ...options, generationTimeMs: options.generationTimeMs ?? elapsedMs });
     } catch (error) {
       if (!isStorageUnavailable(error)) throw error;
-      this.metrics.storageError('store');
+      this.metrics.storageError?.('store');
       this.logger.warn(`generated exercise for ${canonical.type} could not be cached (storage unavailable); returning it uncached`);
     }
     return exercise;
@@ -451,7 +476,7 @@ export class ExerciseCacheService {
   private assertMatchesSchema(exerciseType: string, exercise: Exercise, source: 'write' | 'generate'): void {
     const violation = this.schemas.violationOf(exerciseType, exercise);
     if (!violation) return;
-    this.metrics.schemaViolation(exerciseType, source);
+    this.metrics.schemaViolation?.(exerciseType, source);
     throw new ExerciseSchemaViolationError(violation);
   }
 
@@ -472,8 +497,8 @@ export class ExerciseCacheService {
       namespace: canonical.namespace,
       userContextHash: userContextHashFor(canonical),
       exerciseJson: JSON.stringify(exercise),
-      ttlSeconds: options.ttlSeconds ?? this.config.CACHE_DEFAULT_TTL_SECONDS,
-      generationCost: options.generationCost ?? this.config.CACHE_DEFAULT_GENERATION_COST,
+      ttlSeconds: options.ttlSeconds ?? this.settings.defaultTtlSeconds,
+      generationCost: options.generationCost ?? this.settings.defaultGenerationCost,
       generationTimeMs: options.generationTimeMs,
     };
   }
@@ -482,18 +507,18 @@ export class ExerciseCacheService {
   private async afterWrite(canonical: CanonicalContext, key: string): Promise<void> {
     this.l1.delete([key]);
     await this.bus.publish({ keys: [key] }).catch(() => undefined);
-    this.metrics.write(canonical.type);
+    this.metrics.write?.(canonical.type);
     this.keepSizeBound();
   }
 
   /**
-   * Between scheduled evictions the table is kept near MAX_ENTRIES by evicting after every
-   * EVICT_EVERY_WRITES writes on this replica: no COUNT(*) on the write path.
+   * Between scheduled evictions the table is kept near maxEntries by evicting after every
+   * evictEveryWrites writes on this replica: no COUNT(*) on the write path.
    */
   private keepSizeBound(): void {
-    if (this.config.EVICT_EVERY_WRITES === 0 || ++this.writesSinceEviction < this.config.EVICT_EVERY_WRITES || this.evicting) return;
+    if (this.settings.evictEveryWrites === 0 || ++this.writesSinceEviction < this.settings.evictEveryWrites || this.evicting) return;
     this.writesSinceEviction = 0;
-    this.evicting = this.evictLeastRecentlyUsed(this.config.MAX_ENTRIES)
+    this.evicting = this.evictLeastRecentlyUsed(this.settings.maxEntries)
       .catch((error: Error) => this.logger.warn(`size-bound eviction failed: ${error.message}`))
       .finally(() => (this.evicting = undefined));
   }

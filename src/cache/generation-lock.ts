@@ -1,10 +1,8 @@
-import { Injectable, Logger } from '@nestjs/common';
 import type { Pool } from 'pg';
-import { AppConfig } from '../config/app-config';
-import { PrismaService } from '../database/prisma.service';
 import { CheckedOutClient } from '../database/checked-out-client';
 import { GENERATION_LOCK_SPACE, advisoryLockIdOf } from './advisory-locks';
-
+import { CacheLogger, ScopedLogger, consoleCacheLogger, scopedLogger } from './cache-logger';
+import type { CacheSettings } from './cache-settings';
 
 export type LockOutcome = 'acquired' | 'acquired-after-wait' | 'unavailable';
 
@@ -13,19 +11,18 @@ export type LockOutcome = 'acquired' | 'acquired-after-wait' | 'unavailable';
  * replica generates. Others wait on the lock (at most SINGLE_FLIGHT_WAIT_MS, through
  * lock_timeout), then find the stored exercise. If the holder dies its session ends and the lock
  * is released at once, so a waiter takes over and generates. Locks live on the session pool
- * (direct to PostgreSQL when DATABASE_DIRECT_URL is set), so waiting generations never starve
- * ordinary queries.
+ * (direct sessions to PostgreSQL, never through a transaction-mode pooler; not the query pool),
+ * so waiting generations never starve ordinary queries.
  */
-@Injectable()
 export class GenerationLock {
-  private readonly logger = new Logger(GenerationLock.name);
-  private readonly pool: Pool;
+  private readonly logger: ScopedLogger;
 
   constructor(
-    prisma: PrismaService,
-    private readonly config: AppConfig,
+    private readonly pool: Pool,
+    private readonly settings: Pick<CacheSettings, 'singleFlightWaitMs'>,
+    logger: CacheLogger = consoleCacheLogger,
   ) {
-    this.pool = prisma.sessionPool;
+    this.logger = scopedLogger(logger, GenerationLock.name);
   }
 
   /**
@@ -47,8 +44,8 @@ export class GenerationLock {
       const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS locked', [GENERATION_LOCK_SPACE, lockId]);
       if (rows[0].locked) {
         outcome = 'acquired';
-      } else if (this.config.SINGLE_FLIGHT_WAIT_MS > 0) {
-        await client.query(`SET lock_timeout = ${this.config.SINGLE_FLIGHT_WAIT_MS}`);
+      } else if (this.settings.singleFlightWaitMs > 0) {
+        await client.query(`SET lock_timeout = ${this.settings.singleFlightWaitMs}`);
         try {
           await client.query('SELECT pg_advisory_lock($1, $2)', [GENERATION_LOCK_SPACE, lockId]);
           outcome = 'acquired-after-wait';

@@ -1,8 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { Client } from 'pg';
-import { DATABASE_HANDLE, DatabaseHandle, sessionUrlOf } from '../database/database-handle';
-import { PrismaService } from '../database/prisma.service';
+import { Client, ClientConfig, Pool } from 'pg';
+import { CacheLogger, ScopedLogger, consoleCacheLogger, scopedLogger } from './cache-logger';
 import { L1Cache } from './l1-cache';
 
 const CHANNEL = 'exercise_cache_invalidate';
@@ -21,12 +19,12 @@ interface Message {
  * invalidates, clears or evicts is dropped from every other replica's L1. The listener needs a
  * direct session (DATABASE_DIRECT_URL when DATABASE_URL is PgBouncer in transaction mode) and
  * reconnects by itself after an outage; after a reconnect it clears the local L1, since
- * notifications sent meanwhile were missed.
+ * notifications sent meanwhile were missed. Notifications go through the pool; the listener is a
+ * session of its own, opened with `session` (connection settings, no pool options).
  */
-@Injectable()
-export class InvalidationBus implements OnModuleInit, OnModuleDestroy {
+export class InvalidationBus {
   readonly instanceId = randomUUID();
-  private readonly logger = new Logger(InvalidationBus.name);
+  private readonly logger: ScopedLogger;
   private listener?: Client;
   private stopped = false;
   private reconnectTimer?: NodeJS.Timeout;
@@ -36,16 +34,20 @@ export class InvalidationBus implements OnModuleInit, OnModuleDestroy {
   private readonly keyListeners: ((keys: readonly string[]) => void)[] = [];
 
   constructor(
-    @Inject(DATABASE_HANDLE) private readonly database: DatabaseHandle,
-    private readonly prisma: PrismaService,
+    private readonly pool: Pool,
     private readonly l1: L1Cache,
-  ) {}
+    private readonly session: ClientConfig,
+    logger: CacheLogger = consoleCacheLogger,
+  ) {
+    this.logger = scopedLogger(logger, InvalidationBus.name);
+  }
 
-  async onModuleInit(): Promise<void> {
+  /** Opens the LISTEN session when there is an L1 to keep coherent (otherwise on first need). */
+  async start(): Promise<void> {
     if (this.l1.enabled) await this.ensureListening();
   }
 
-  async onModuleDestroy(): Promise<void> {
+  async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.reconnectTimer);
     await this.connecting?.catch(() => undefined);
@@ -82,12 +84,12 @@ export class InvalidationBus implements OnModuleInit, OnModuleDestroy {
         ? [{ from: this.instanceId, all: true }]
         : chunk(change.keys, KEYS_PER_MESSAGE).map((keys) => ({ from: this.instanceId, keys }));
     for (const message of messages) {
-      await this.prisma.pool.query({ name: 'exercise_cache_notify', text: 'SELECT pg_notify($1, $2)', values: [CHANNEL, JSON.stringify(message)] });
+      await this.pool.query({ name: 'exercise_cache_notify', text: 'SELECT pg_notify($1, $2)', values: [CHANNEL, JSON.stringify(message)] });
     }
   }
 
   private async listen(): Promise<void> {
-    const client = new Client({ connectionString: sessionUrlOf(this.database), application_name: 'exercise-cache-listener' });
+    const client = new Client({ ...this.session, application_name: 'exercise-cache-listener' });
     client.on('error', (error) => {
       this.logger.warn(`invalidation listener lost its connection: ${error.message}`);
       this.scheduleReconnect();

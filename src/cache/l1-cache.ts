@@ -1,8 +1,7 @@
-import { Injectable } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
-import { AppConfig } from '../config/app-config';
-import { CacheMetrics } from '../metrics/cache-metrics.service';
 import type { CachedEntry } from './cache-entry';
+import type { CacheHooks } from './cache-hooks';
+import type { CacheSettings } from './cache-settings';
 
 /** How many recent key deletions a read ticket can be checked against; older tickets are refused. */
 const RECENT_DELETIONS = 1024;
@@ -21,7 +20,6 @@ const sizeOf = (entry: CachedEntry) => 2 * JSON.stringify(entry.exercise).length
  * past its expires_at; writes, invalidations and evictions on any replica remove entries here
  * through the InvalidationBus.
  */
-@Injectable()
 export class L1Cache {
   private readonly cache?: LRUCache<string, CachedEntry>;
   /** Counts of clear() calls and of deleted keys; recentDeletions[n % size] is deleted key number n. */
@@ -30,16 +28,16 @@ export class L1Cache {
   private readonly recentDeletions: string[] = new Array<string>(RECENT_DELETIONS);
 
   constructor(
-    config: AppConfig,
-    private readonly metrics: CacheMetrics,
+    settings: Pick<CacheSettings, 'l1Enabled' | 'l1MaxEntries' | 'l1MaxBytes'>,
+    private readonly metrics: CacheHooks = {},
   ) {
-    if (!config.L1_ENABLED) return;
+    if (!settings.l1Enabled) return;
     this.cache = new LRUCache<string, CachedEntry>({
-      max: config.L1_MAX_ENTRIES,
-      maxSize: config.L1_MAX_BYTES,
+      max: settings.l1MaxEntries,
+      maxSize: settings.l1MaxBytes,
       sizeCalculation: sizeOf,
     });
-    metrics.observeL1(() => ({ entries: this.cache?.size ?? 0, bytes: this.cache?.calculatedSize ?? 0 }));
+    metrics.observeL1?.(() => ({ entries: this.cache?.size ?? 0, bytes: this.cache?.calculatedSize ?? 0 }));
   }
 
   get enabled(): boolean {
@@ -51,10 +49,10 @@ export class L1Cache {
     const entry = this.cache.get(key);
     if (entry && entry.expiresAt.getTime() <= Date.now()) {
       this.cache.delete(key);
-      this.metrics.l1Lookup(false);
+      this.metrics.l1Lookup?.(false);
       return undefined;
     }
-    this.metrics.l1Lookup(entry !== undefined);
+    this.metrics.l1Lookup?.(entry !== undefined);
     return entry;
   }
 

@@ -1,9 +1,8 @@
-import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { AppConfig } from '../config/app-config';
 import { isStorageUnavailable } from '../common/storage-unavailable';
-import { PrismaService } from '../database/prisma.service';
-import { CacheMetrics, LookupOutcome } from '../metrics/cache-metrics.service';
 import type { CachedEntry, UsageBatch } from './cache-entry';
+import type { CacheHooks, LookupOutcome } from './cache-hooks';
+import { CacheLogger, ScopedLogger, consoleCacheLogger, scopedLogger } from './cache-logger';
+import type { CacheSettings } from './cache-settings';
 import { ExerciseCacheRepository, UsageWriteInDoubt } from './exercise-cache.repository';
 import { UsageRow, rowCount, rowsOf } from './usage-rows';
 
@@ -21,10 +20,11 @@ import { UsageRow, rowCount, rowsOf } from './usage-rows';
  * counting of every other. Memory is bounded: the buffer holds at most USAGE_BUFFER_MAX_ROWS
  * rows (cache keys plus day/type/difficulty outcomes); a lookup that would need a row beyond that
  * while the database cannot take the writes is not counted (exercise_cache_usage_events_dropped_total).
+ *
+ * The owner calls start() once, and stop() then flush() at shutdown while the pool is still open.
  */
-@Injectable()
-export class UsageBuffer implements OnModuleInit, OnModuleDestroy {
-  private readonly logger = new Logger(UsageBuffer.name);
+export class UsageBuffer {
+  private readonly logger: ScopedLogger;
   private batch: UsageBatch = emptyBatch();
   private events = 0;
   private resolving?: Promise<void>;
@@ -39,21 +39,25 @@ export class UsageBuffer implements OnModuleInit, OnModuleDestroy {
 
   constructor(
     private readonly repository: ExerciseCacheRepository,
-    private readonly config: AppConfig,
-    private readonly metrics: CacheMetrics,
-    prisma: PrismaService,
+    private readonly settings: Pick<CacheSettings, 'usageFlushIntervalMs' | 'usageFlushMaxEvents' | 'usageBufferMaxRows'>,
+    private readonly metrics: CacheHooks = {},
+    logger: CacheLogger = consoleCacheLogger,
   ) {
-    prisma.runBeforeClose(() => this.flush());
-    metrics.observeUsageBuffer(() => this.pending);
+    this.logger = scopedLogger(logger, UsageBuffer.name);
+    metrics.observeUsageBuffer?.(() => this.pending);
   }
 
-  onModuleInit(): void {
-    this.timer = setInterval(() => void this.flush().catch(() => undefined), this.config.USAGE_FLUSH_INTERVAL_MS);
+  /** Starts the periodic flush. */
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => void this.flush().catch(() => undefined), this.settings.usageFlushIntervalMs);
     this.timer.unref();
   }
 
-  onModuleDestroy(): void {
+  /** Stops the periodic flush; what is buffered stays until flush() is called. */
+  stop(): void {
     clearInterval(this.timer);
+    this.timer = undefined;
   }
 
   /** Events waiting to be written, including a batch whose write is in doubt. */
@@ -69,7 +73,7 @@ export class UsageBuffer implements OnModuleInit, OnModuleDestroy {
   recordHit(entry: CachedEntry, outcome: Exclude<LookupOutcome, 'miss'> = 'hit'): void {
     const now = new Date();
     if (this.nearlyFull() && !this.hasRoomFor((this.batch.usage.has(entry.key) ? 0 : 1) + this.newOutcomeRow(now, entry.exerciseType, entry.difficulty))) {
-      this.metrics.lookup(entry.exerciseType, outcome, entry.generationCost);
+      this.metrics.lookup?.(entry.exerciseType, outcome, entry.generationCost);
       return;
     }
     const usage = this.batch.usage.get(entry.key);
@@ -83,18 +87,18 @@ export class UsageBuffer implements OnModuleInit, OnModuleDestroy {
     if (outcome === 'hit') counts.hits += 1;
     else counts.nearHits += 1;
     counts.costSaved += entry.generationCost;
-    this.metrics.lookup(entry.exerciseType, outcome, entry.generationCost);
+    this.metrics.lookup?.(entry.exerciseType, outcome, entry.generationCost);
     this.counted();
   }
 
   recordMiss(exerciseType: string, difficulty: number): void {
     const now = new Date();
     if (this.nearlyFull() && !this.hasRoomFor(this.newOutcomeRow(now, exerciseType, difficulty))) {
-      this.metrics.lookup(exerciseType, 'miss');
+      this.metrics.lookup?.(exerciseType, 'miss');
       return;
     }
     this.outcomeFor(now, exerciseType, difficulty).misses += 1;
-    this.metrics.lookup(exerciseType, 'miss');
+    this.metrics.lookup?.(exerciseType, 'miss');
     this.counted();
   }
 
@@ -129,11 +133,11 @@ export class UsageBuffer implements OnModuleInit, OnModuleDestroy {
     this.flushing = this.repository
       .writeUsage(batch)
       .then(() => {
-        this.metrics.flushed(true);
+        this.metrics.flushed?.(true);
         this.full = false;
       })
       .catch((error: Error) => {
-        this.metrics.flushed(false);
+        this.metrics.flushed?.(false);
         if (error instanceof UsageWriteInDoubt) {
           this.inDoubt = { xid: error.xid, batch, events };
           this.logger.warn(`${events} buffered usage events may or may not be written (${error.message}); will check before retrying`);
@@ -167,7 +171,7 @@ export class UsageBuffer implements OnModuleInit, OnModuleDestroy {
           for (const left of rest) this.merge(left.batch, left.events);
           throw error;
         }
-        this.metrics.usageRowRejected();
+        this.metrics.usageRowRejected?.();
         this.logger.error(`dropped the ${row.label} (${row.events} lookups): the database refused it: ${(error as Error).message}`);
       }
     }
@@ -178,18 +182,18 @@ export class UsageBuffer implements OnModuleInit, OnModuleDestroy {
    * without a cap, a database refusing writes for hours would grow the buffer without bound.
    */
   private hasRoomFor(newRows: number): boolean {
-    if (newRows === 0 || rowCount(this.batch) + newRows <= this.config.USAGE_BUFFER_MAX_ROWS) return true;
-    this.metrics.usageEventDropped();
+    if (newRows === 0 || rowCount(this.batch) + newRows <= this.settings.usageBufferMaxRows) return true;
+    this.metrics.usageEventDropped?.();
     if (!this.full) {
       this.full = true;
-      this.logger.error(`usage buffer full (${this.config.USAGE_BUFFER_MAX_ROWS} rows unwritten): lookups needing a new row are not counted until a flush succeeds`);
+      this.logger.error(`usage buffer full (${this.settings.usageBufferMaxRows} rows unwritten): lookups needing a new row are not counted until a flush succeeds`);
     }
     return false;
   }
 
   /** A lookup adds at most two rows; below this the hot path skips the exact check. */
   private nearlyFull(): boolean {
-    return rowCount(this.batch) + 2 > this.config.USAGE_BUFFER_MAX_ROWS;
+    return rowCount(this.batch) + 2 > this.settings.usageBufferMaxRows;
   }
 
   private newOutcomeRow(now: Date, exerciseType: string, difficulty: number): number {
@@ -222,7 +226,7 @@ export class UsageBuffer implements OnModuleInit, OnModuleDestroy {
     this.events += 1;
     // One write at a time is started from here: while one is under way, events keep accumulating
     // for the next (a burst of lookups must not queue a flush call per event).
-    if (this.events >= this.config.USAGE_FLUSH_MAX_EVENTS && !this.flushing) void this.flush().catch(() => undefined);
+    if (this.events >= this.settings.usageFlushMaxEvents && !this.flushing) void this.flush().catch(() => undefined);
   }
 
   private outcomeFor(now: Date, exerciseType: string, difficulty: number) {

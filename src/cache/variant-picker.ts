@@ -1,4 +1,3 @@
-import { Injectable } from '@nestjs/common';
 import { CanonicalContext, keyOfCanonical } from './cache-key';
 import type { CachedEntry } from './cache-entry';
 import { ExerciseCacheRepository } from './exercise-cache.repository';
@@ -9,7 +8,6 @@ import { UsageBuffer } from './usage-buffer';
  * cacheKeyFor(context, n) with context_key = cacheKeyFor(context, 1), so one indexed query
  * (idx_exercise_lookup) returns the whole bucket.
  */
-@Injectable()
 export class VariantPicker {
   constructor(
     private readonly repository: ExerciseCacheRepository,

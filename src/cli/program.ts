@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { HttpException } from '@nestjs/common';
 import { Command, CommanderError } from 'commander';
+import { InvalidCacheRequestError } from '../cache/context-rules';
 import { isStorageUnavailable } from '../common/storage-unavailable';
 import { withApplication } from './cli-context';
 import { registerEntryCommands } from './commands/entry.commands';
@@ -61,6 +62,8 @@ function report(error: unknown, verbose: boolean): number {
   let message = error instanceof Error ? error.message : String(error);
   if (error instanceof CliError) {
     code = error.exitCode;
+  } else if (error instanceof InvalidCacheRequestError) {
+    code = EXIT.USAGE_ERROR;
   } else if (error instanceof HttpException) {
     const status = error.getStatus();
     code = status === 400 ? EXIT.USAGE_ERROR : status === 404 ? EXIT.NOT_FOUND : EXIT.RUNTIME_ERROR;

@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, LoggerService } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
+import { InvalidCacheRequestError } from '../cache/context-rules';
 import { StorageUnavailableError, isStorageUnavailable } from './storage-unavailable';
 
 /**
@@ -25,6 +26,9 @@ export class AllExceptionsFilter implements ExceptionFilter {
       status = 400;
       body = clientErrorBody(status, 'request aborted by the client');
       this.logger.log('client closed the connection before sending the whole request body', AllExceptionsFilter.name);
+    } else if (exception instanceof InvalidCacheRequestError) {
+      status = HttpStatus.BAD_REQUEST;
+      body = httpExceptionBody(status, exception.getResponse());
     } else if (isStorageUnavailable(exception)) {
       const unavailable = new StorageUnavailableError(String(exception));
       status = unavailable.getStatus();

@@ -1,11 +1,21 @@
-import { ServiceUnavailableException } from '@nestjs/common';
-
+// Framework-free: the cache core (src/cache) uses this outside Nest too.
 export const STORAGE_UNAVAILABLE_MESSAGE = 'cache storage unavailable';
 
-/** Thrown by the cache when PostgreSQL cannot serve (unreachable, too slow, refusing); answered with a 503. */
-export class StorageUnavailableError extends ServiceUnavailableException {
+/** PostgreSQL cannot serve (unreachable, too slow, refusing); the HTTP service answers it with a 503. */
+export class StorageUnavailableError extends Error {
+  readonly status = 503;
+  readonly statusCode = 503;
+
   constructor(readonly reason: string) {
-    super({ statusCode: 503, error: 'Service Unavailable', message: STORAGE_UNAVAILABLE_MESSAGE });
+    super(STORAGE_UNAVAILABLE_MESSAGE);
+  }
+
+  getStatus(): number {
+    return 503;
+  }
+
+  getResponse(): { statusCode: number; error: string; message: string } {
+    return { statusCode: 503, error: 'Service Unavailable', message: STORAGE_UNAVAILABLE_MESSAGE };
   }
 }
 

@@ -1,13 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram } from 'prom-client';
+import type { CacheHooks, LookupOutcome } from '../cache/cache-hooks';
 import { LabelLimiter } from './label-limiter';
 import { MetricsRegistry } from './metrics-registry';
 
-export type LookupOutcome = 'hit' | 'near_hit' | 'miss';
+export type { LookupOutcome } from '../cache/cache-hooks';
 
-/** Counters the cache moves as it works; /metrics exposes them. */
+/** Counters the cache moves as it works (the core reports through CacheHooks); /metrics exposes them. */
 @Injectable()
-export class CacheMetrics {
+export class CacheMetrics implements CacheHooks {
   private readonly types = new LabelLimiter();
   private readonly lookups: Counter<'exercise_type' | 'outcome'>;
   private readonly writes: Counter<'exercise_type'>;

@@ -48,14 +48,14 @@ describe(`${ExerciseCacheService.name}.findByTopics on ${ROWS} rows`, () => {
     await db?.drop();
   });
 
-  /** Runs findByTopics and captures the SQL and parameters the repository sent. */
+  /** Runs findByTopics and captures the SQL and parameters the repository sent to the pool. */
   async function findByTopicsCapturingQuery(topics: string[], minOverlap = 1) {
-    const prisma = t.app.get(PrismaService);
-    const spy = jest.spyOn(prisma, '$queryRawUnsafe');
+    const pool = t.app.get(PrismaService).pool;
+    const spy = jest.spyOn(pool, 'query');
     try {
       const found = await cache.findByTopics({ type: 'type_7', difficulty: 3, topics }, { minOverlap, limit: 10 });
       expect(spy).toHaveBeenCalledTimes(1);
-      const [sql, ...values] = spy.mock.calls[0] as [string, ...unknown[]];
+      const [sql, values] = spy.mock.calls[0] as unknown as [string, unknown[]];
       return { found, sql, values };
     } finally {
       spy.mockRestore();

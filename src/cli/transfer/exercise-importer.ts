@@ -2,6 +2,7 @@ import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { BadRequestException, Injectable } from '@nestjs/common';
 import { cacheKeyFor } from '../../cache/cache-key';
+import { InvalidCacheRequestError } from '../../cache/context-rules';
 import { ExerciseCacheService } from '../../cache/exercise-cache.service';
 import { isStorageUnavailable } from '../../common/storage-unavailable';
 import { AppConfig } from '../../config/app-config';
@@ -131,8 +132,8 @@ export class ExerciseImporter {
         generationCost: line.generationCost,
       });
     } catch (error) {
-      if (error instanceof BadRequestException) {
-        summary.rejected.push({ line: number, reason: messageOf(error) });
+      if (error instanceof InvalidCacheRequestError || error instanceof BadRequestException) {
+        summary.rejected.push({ line: number, reason: error instanceof InvalidCacheRequestError ? error.message : messageOf(error) });
         return;
       }
       throw new ImportAbortedError(number, summary, error);

@@ -1,0 +1,121 @@
+import { ClientConfig, Pool } from 'pg';
+import type { ExerciseSchemaRegistry } from '../quality/schemas/exercise-schema-registry';
+import type { CacheHooks } from './cache-hooks';
+import { CacheLogger, consoleCacheLogger } from './cache-logger';
+import type { CacheSettings } from './cache-settings';
+import { ExerciseCacheRepository } from './exercise-cache.repository';
+import { ExerciseCacheService } from './exercise-cache.service';
+import { GenerationLock } from './generation-lock';
+import { InvalidationBus } from './invalidation-bus';
+import { L1Cache } from './l1-cache';
+import { UsageBuffer } from './usage-buffer';
+import { VariantPicker } from './variant-picker';
+
+export interface CacheCoreOptions {
+  /** Serves every query; the core never ends it. */
+  pool: Pool;
+  settings: CacheSettings;
+  logger?: CacheLogger;
+  hooks?: CacheHooks;
+  /** JSON Schemas per exercise type, checked on every write; default: none. */
+  schemas?: ExerciseSchemaRegistry;
+  /**
+   * How the core opens sessions of its own (the LISTEN session; the generation-lock pool when
+   * `sessionPool` is not given). They must reach PostgreSQL directly (not PgBouncer in
+   * transaction mode). Default: the pool's own connection settings.
+   */
+  session?: ClientConfig;
+  /** A pool of direct sessions for generation locks; the core never ends it. Default: one of its own. */
+  sessionPool?: Pool;
+}
+
+/**
+ * The composition root of the cache, without any framework: builds every part on one pg pool,
+ * starts what runs in the background and stops it again. The package (createExerciseCacheDB) and
+ * the Nest module (ExerciseCacheModule) both build exactly this.
+ */
+export class CacheCore {
+  readonly repository: ExerciseCacheRepository;
+  readonly l1: L1Cache;
+  readonly usage: UsageBuffer;
+  readonly bus: InvalidationBus;
+  readonly lock: GenerationLock;
+  readonly variants: VariantPicker;
+  readonly service: ExerciseCacheService;
+  /** Where generation locks are held. */
+  readonly sessionPool: Pool;
+  private readonly ownSessionPool?: Pool;
+  private started?: Promise<void>;
+  private closed?: Promise<void>;
+  private readonly logger: CacheLogger;
+
+  constructor(options: CacheCoreOptions) {
+    const { pool, settings } = options;
+    const logger = (this.logger = options.logger ?? consoleCacheLogger);
+    const hooks = options.hooks ?? {};
+    const session = options.session ?? sessionConfigOf(pool);
+    this.repository = new ExerciseCacheRepository(pool);
+    this.l1 = new L1Cache(settings, hooks);
+    this.usage = new UsageBuffer(this.repository, settings, hooks, logger);
+    this.bus = new InvalidationBus(pool, this.l1, session, logger);
+    if (options.sessionPool) {
+      this.sessionPool = options.sessionPool;
+    } else {
+      this.sessionPool = this.ownSessionPool = new Pool({
+        ...session,
+        max: settings.lockPoolSize,
+        connectionTimeoutMillis: settings.connectTimeoutMs,
+        idleTimeoutMillis: 10000,
+        application_name: 'exercise-cache-locks',
+      });
+      this.ownSessionPool.on('error', (error) => logger.warn(`idle lock connection lost: ${error.message}`, GenerationLock.name));
+    }
+    this.lock = new GenerationLock(this.sessionPool, settings, logger);
+    this.variants = new VariantPicker(this.repository, this.usage);
+    this.service = new ExerciseCacheService({
+      repository: this.repository,
+      settings,
+      l1: this.l1,
+      usage: this.usage,
+      bus: this.bus,
+      lock: this.lock,
+      variants: this.variants,
+      schemas: options.schemas,
+      hooks,
+      logger,
+    });
+  }
+
+  /** Starts the usage flush timer and the LISTEN session; resolves once listening (or retrying). Idempotent. */
+  start(): Promise<void> {
+    this.started ??= (async () => {
+      this.usage.start();
+      await this.bus.start();
+    })();
+    return this.started;
+  }
+
+  /**
+   * Writes buffered counters, then stops the timer, the LISTEN session and the lock pool it
+   * opened. The caller's pools stay open (the query pool must still be open here). Idempotent.
+   */
+  close(): Promise<void> {
+    this.closed ??= (async () => {
+      this.usage.stop();
+      await this.usage.flush().catch((error: Error) => this.logger.error(`buffered usage could not be written at close: ${error.message}`, CacheCore.name));
+      await this.bus.stop();
+      if (this.ownSessionPool && !this.ownSessionPool.ended) await this.ownSessionPool.end().catch(() => undefined);
+    })();
+    return this.closed;
+  }
+}
+
+/** Pool-only and per-statement settings that a lock or LISTEN session must not inherit. */
+const NOT_FOR_SESSIONS = ['max', 'min', 'idleTimeoutMillis', 'maxUses', 'maxLifetimeSeconds', 'allowExitOnIdle', 'statement_timeout', 'query_timeout', 'Client', 'log'];
+
+/** The connection settings of a pg pool, for sessions of the cache's own on the same server. */
+export function sessionConfigOf(pool: Pool): ClientConfig {
+  const config: Record<string, unknown> = { ...(pool.options as unknown as Record<string, unknown>) };
+  for (const name of NOT_FOR_SESSIONS) delete config[name];
+  return config as ClientConfig;
+}
