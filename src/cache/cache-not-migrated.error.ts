@@ -2,16 +2,18 @@
 const UNDEFINED_TABLE = '42P01';
 const UNDEFINED_FUNCTION = '42883';
 
-export const NOT_MIGRATED_MESSAGE =
-  'exercise-cache: the database has no cache tables yet; run `npx exercise-cache migrate` (DATABASE_URL set) ' +
-  "or call migrate({ databaseUrl }) from 'exercise-cache' once before using the cache";
+export const HOW_TO_MIGRATE =
+  "the cache's migrations are not applied to this database: run `npx exercise-cache migrate` (with DATABASE_URL set) " +
+  "or call migrate({ databaseUrl }) from 'exercise-cache' first";
 
 /** The cache's tables or functions are missing: its migrations were never applied to this database. */
 export class CacheNotMigratedError extends Error {
   override readonly name = 'CacheNotMigratedError';
 
   constructor(cause: unknown) {
-    super(NOT_MIGRATED_MESSAGE, { cause });
+    // One line: what PostgreSQL said (names the missing object), then what to do.
+    const reason = String((cause as Error | null)?.message ?? cause).replace(/\s+/g, ' ');
+    super(`exercise-cache: ${reason}; ${HOW_TO_MIGRATE}`, { cause });
   }
 }
 
