@@ -257,7 +257,7 @@ export class ExerciseCacheService {
     const keys = await this.repository.deleteByNamespace(namespace);
     this.l1.delete(keys);
     if (keys.length > 0) await this.bus.publish({ keys });
-    this.metrics.invalidated(keys.length);
+    this.metrics.invalidated?.(keys.length);
     return keys.length;
   }
 
