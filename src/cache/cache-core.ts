@@ -1,4 +1,5 @@
 import { ClientConfig, Pool } from 'pg';
+import { CacheSqlNames, cacheSqlNames } from '../database/sql-names';
 import type { ExerciseSchemaRegistry } from '../quality/schemas/exercise-schema-registry';
 import type { CacheHooks } from './cache-hooks';
 import { CacheLogger, consoleCacheLogger } from './cache-logger';
@@ -27,6 +28,8 @@ export interface CacheCoreOptions {
   session?: ClientConfig;
   /** A pool of direct sessions for generation locks; the core never ends it. Default: one of its own. */
   sessionPool?: Pool;
+  /** PostgreSQL schema that holds the cache's tables (default public): every query names it. */
+  schema?: string;
 }
 
 /**
@@ -35,6 +38,8 @@ export interface CacheCoreOptions {
  * the Nest module (ExerciseCacheModule) both build exactly this.
  */
 export class CacheCore {
+  /** Schema-qualified names of the cache's objects, for every query of this instance. */
+  readonly names: CacheSqlNames;
   readonly repository: ExerciseCacheRepository;
   readonly l1: L1Cache;
   readonly usage: UsageBuffer;
@@ -54,7 +59,8 @@ export class CacheCore {
     const logger = (this.logger = options.logger ?? consoleCacheLogger);
     const hooks = options.hooks ?? {};
     const session = options.session ?? sessionConfigOf(pool);
-    this.repository = new ExerciseCacheRepository(pool);
+    this.names = cacheSqlNames(options.schema);
+    this.repository = new ExerciseCacheRepository(pool, this.names);
     this.l1 = new L1Cache(settings, hooks);
     this.usage = new UsageBuffer(this.repository, settings, hooks, logger);
     this.bus = new InvalidationBus(pool, this.l1, session, logger);

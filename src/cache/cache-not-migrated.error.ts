@@ -1,6 +1,7 @@
-/** SQLSTATEs of a missing table or view, and of a missing function. */
+/** SQLSTATEs of a missing table or view, of a missing function, and of a missing schema (the schema option). */
 const UNDEFINED_TABLE = '42P01';
 const UNDEFINED_FUNCTION = '42883';
+const INVALID_SCHEMA_NAME = '3F000';
 
 export const HOW_TO_MIGRATE =
   "the cache's migrations are not applied to this database: run `npx exercise-cache migrate` (with DATABASE_URL set) " +
@@ -20,5 +21,5 @@ export class CacheNotMigratedError extends Error {
 /** The error to throw for a failed query: CacheNotMigratedError when the cache's objects are missing. */
 export function notMigratedOr(error: unknown): unknown {
   const code = (error as { code?: unknown } | null)?.code;
-  return code === UNDEFINED_TABLE || code === UNDEFINED_FUNCTION ? new CacheNotMigratedError(error) : error;
+  return code === UNDEFINED_TABLE || code === UNDEFINED_FUNCTION || code === INVALID_SCHEMA_NAME ? new CacheNotMigratedError(error) : error;
 }

@@ -28,6 +28,7 @@ const exerciseCache = ExerciseCacheModule.forRootAsync({
   inject: [PrismaService, AppConfig, CacheMetrics, DATABASE_HANDLE],
   useFactory: (prisma: PrismaService, config: AppConfig, metrics: CacheMetrics, database: DatabaseHandle) => ({
     pool: prisma.pool,
+    schema: prisma.names.schema,
     sessionPool: prisma.sessionPool,
     session: { connectionString: sessionUrlOf(database), connectionTimeoutMillis: config.DATABASE_CONNECT_TIMEOUT_MS },
     ...cacheSettingsOf(config),

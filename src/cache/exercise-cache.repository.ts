@@ -1,5 +1,6 @@
 import type { FieldDef, Pool, PoolClient, QueryConfig, QueryResultRow } from 'pg';
 import { CheckedOutClient } from '../database/checked-out-client';
+import type { CacheSqlNames } from '../database/sql-names';
 import { CONTEXT_LOCK_SPACE, advisoryLockIdOf } from './advisory-locks';
 import type { CachedEntry, EntryToStore, UsageBatch } from './cache-entry';
 import { notMigratedOr } from './cache-not-migrated.error';
@@ -82,7 +83,10 @@ function numbersOf(row: Record<string, unknown>, fields: FieldDef[]): Record<str
  * how to migrate).
  */
 export class ExerciseCacheRepository {
-  constructor(private readonly pool: Pool) {}
+  constructor(
+    private readonly pool: Pool,
+    private readonly names: CacheSqlNames,
+  ) {}
 
   /** One statement on the pool (or a transaction's client), with the not-migrated check. */
   private async query<R extends QueryResultRow>(config: QueryConfig | string, values?: unknown[], db: Queryable = this.pool) {
@@ -95,8 +99,8 @@ export class ExerciseCacheRepository {
 
   async findLiveByKey(key: string): Promise<CachedEntry | null> {
     const { rows } = await this.query<EntryRow>({
-      name: 'exercise_cache_find_live_by_key',
-      text: `SELECT ${ENTRY_COLUMNS} FROM exercise_cache WHERE cache_key = $1 AND expires_at > now() AND quarantined_at IS NULL`,
+      name: this.names.statement('exercise_cache_find_live_by_key'),
+      text: `SELECT ${ENTRY_COLUMNS} FROM ${this.names.exerciseCache} WHERE cache_key = $1 AND expires_at > now() AND quarantined_at IS NULL`,
       values: [key],
     });
     return rows.length > 0 ? toEntry(rows[0]) : null;
@@ -108,8 +112,8 @@ export class ExerciseCacheRepository {
    */
   async findLiveVariants(contextKey: string, maxVariant: number, db: Queryable = this.pool): Promise<CachedEntry[]> {
     const { rows } = await this.query<EntryRow>({
-      name: 'exercise_cache_find_live_variants',
-      text: `SELECT ${ENTRY_COLUMNS} FROM exercise_cache
+      name: this.names.statement('exercise_cache_find_live_variants'),
+      text: `SELECT ${ENTRY_COLUMNS} FROM ${this.names.exerciseCache}
              WHERE context_key = $1 AND variant <= $2 AND expires_at > now() AND quarantined_at IS NULL ORDER BY variant`,
       values: [contextKey, maxVariant],
     }, undefined, db);
@@ -119,8 +123,8 @@ export class ExerciseCacheRepository {
   /** Inserts or replaces one entry; replacing resets its usage and lifts any quarantine, since it is a new exercise. */
   async upsert(entry: EntryToStore, db: Queryable = this.pool): Promise<{ key: string; expiresAt: Date }> {
     const { rows } = await this.query<{ cache_key: string; expires_at: Date }>({
-      name: 'exercise_cache_upsert',
-      text: `INSERT INTO exercise_cache (cache_key, context_key, variant, exercise_type, exercise_data, user_context_hash,
+      name: this.names.statement('exercise_cache_upsert'),
+      text: `INSERT INTO ${this.names.exerciseCache} (cache_key, context_key, variant, exercise_type, exercise_data, user_context_hash,
                difficulty, topics, expires_at, generation_cost, generation_time_ms, namespace)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now() + make_interval(secs => $9), $10, $11, $12)
              ON CONFLICT (cache_key) DO UPDATE SET
@@ -169,30 +173,30 @@ export class ExerciseCacheRepository {
   }
 
   async deleteByKey(key: string): Promise<number> {
-    const { rowCount } = await this.query('DELETE FROM exercise_cache WHERE cache_key = $1', [key]);
+    const { rowCount } = await this.query(`DELETE FROM ${this.names.exerciseCache} WHERE cache_key = $1`, [key]);
     return rowCount ?? 0;
   }
 
   /** Removes every variant of a context; returns the keys removed. */
   async deleteByContext(contextKey: string): Promise<string[]> {
-    const { rows } = await this.query<{ cache_key: string }>('DELETE FROM exercise_cache WHERE context_key = $1 RETURNING cache_key', [contextKey]);
+    const { rows } = await this.query<{ cache_key: string }>(`DELETE FROM ${this.names.exerciseCache} WHERE context_key = $1 RETURNING cache_key`, [contextKey]);
     return rows.map((r) => r.cache_key);
   }
 
   /** Removes every entry of one namespace; returns the keys removed. */
   async deleteByNamespace(namespace: string): Promise<string[]> {
-    const { rows } = await this.query<{ cache_key: string }>('DELETE FROM exercise_cache WHERE namespace = $1 RETURNING cache_key', [namespace]);
+    const { rows } = await this.query<{ cache_key: string }>(`DELETE FROM ${this.names.exerciseCache} WHERE namespace = $1 RETURNING cache_key`, [namespace]);
     return rows.map((r) => r.cache_key);
   }
 
   async deleteAll(): Promise<number> {
-    const { rowCount } = await this.query('DELETE FROM exercise_cache');
+    const { rowCount } = await this.query(`DELETE FROM ${this.names.exerciseCache}`);
     return rowCount ?? 0;
   }
 
   async findSimilar(userContextHash: string, limit: number): Promise<CachedEntry[]> {
     const { rows } = await this.query<EntryRow>(
-      `SELECT ${ENTRY_COLUMNS} FROM exercise_cache
+      `SELECT ${ENTRY_COLUMNS} FROM ${this.names.exerciseCache}
        WHERE user_context_hash = $1 AND expires_at > now() AND quarantined_at IS NULL
        ORDER BY usage_count DESC, last_used_at DESC LIMIT $2`,
       [userContextHash, limit],
@@ -217,7 +221,7 @@ export class ExerciseCacheRepository {
       `SELECT * FROM (
          SELECT ${ENTRY_COLUMNS},
                 (SELECT count(*) FROM unnest(topics) t WHERE t = ANY($3::text[]))::int AS overlap
-         FROM exercise_cache
+         FROM ${this.names.exerciseCache}
          WHERE exercise_type = $1 AND difficulty = $2 AND topics && $3::text[] AND expires_at > now() AND quarantined_at IS NULL
            AND namespace IS NOT DISTINCT FROM $6::varchar
        ) candidates
@@ -257,18 +261,18 @@ export class ExerciseCacheRepository {
     try {
       await client.query('BEGIN');
       const { rows } = await client.query<{ xid: string }>({
-        name: 'exercise_cache_write_usage',
+        name: this.names.statement('exercise_cache_write_usage'),
         text: `WITH usage AS (
-                 UPDATE exercise_cache c
+                 UPDATE ${this.names.exerciseCache} c
                  SET usage_count = least(c.usage_count::bigint + u.uses, 2147483647)::int,
                      last_used_at = greatest(c.last_used_at, u.last_used)
                  FROM unnest($1::varchar[], $2::bigint[], $3::timestamptz[]) AS u(cache_key, uses, last_used)
                  WHERE c.cache_key = u.cache_key
                  RETURNING 1
                ), outcomes AS (
-                 INSERT INTO exercise_cache_lookup_stats AS s (day, exercise_type, difficulty, hits, near_hits, misses, cost_saved)
+                 INSERT INTO ${this.names.lookupStats} AS s (day, exercise_type, difficulty, hits, near_hits, misses, cost_saved)
                  SELECT o.day,
-                        CASE WHEN o.hits + o.near_hits > 0 OR EXISTS (SELECT 1 FROM exercise_cache c WHERE c.exercise_type = o.exercise_type)
+                        CASE WHEN o.hits + o.near_hits > 0 OR EXISTS (SELECT 1 FROM ${this.names.exerciseCache} c WHERE c.exercise_type = o.exercise_type)
                              THEN o.exercise_type ELSE '${UNKNOWN_TYPE_BUCKET}' END,
                         o.difficulty, sum(o.hits), sum(o.near_hits), sum(o.misses), sum(o.cost_saved)
                  FROM unnest($4::date[], $5::varchar[], $6::int[], $7::bigint[], $8::bigint[], $9::bigint[], $10::numeric[])
@@ -308,7 +312,7 @@ export class ExerciseCacheRepository {
   /** The fate of a transaction (txid_status); null when it is too old to tell. */
   async transactionStatus(xid: string): Promise<'committed' | 'aborted' | 'in progress' | null> {
     const { rows } = await this.query<{ status: 'committed' | 'aborted' | 'in progress' | null }>({
-      name: 'exercise_cache_txid_status',
+      name: this.names.statement('exercise_cache_txid_status'),
       text: 'SELECT txid_status($1::bigint) AS status',
       values: [xid],
     });
@@ -316,22 +320,22 @@ export class ExerciseCacheRepository {
   }
 
   async overallStats(): Promise<Record<string, unknown>> {
-    const { rows, fields } = await this.query('SELECT * FROM exercise_cache_overview');
+    const { rows, fields } = await this.query(`SELECT * FROM ${this.names.overviewView}`);
     return numbersOf(rows[0], fields);
   }
 
   async statsByType(): Promise<Record<string, unknown>[]> {
-    const { rows, fields } = await this.query('SELECT * FROM exercise_cache_stats ORDER BY total_lookups DESC, exercise_type');
+    const { rows, fields } = await this.query(`SELECT * FROM ${this.names.statsView} ORDER BY total_lookups DESC, exercise_type`);
     return rows.map((row) => numbersOf(row, fields));
   }
 
   async popular(limit: number): Promise<Record<string, unknown>[]> {
-    const { rows, fields } = await this.query('SELECT * FROM get_popular_exercises($1::int)', [limit]);
+    const { rows, fields } = await this.query(`SELECT * FROM ${this.names.popularExercises}($1::int)`, [limit]);
     return rows.map((row) => numbersOf(row, fields));
   }
 
   async leastRecentlyUsed(limit: number): Promise<Record<string, unknown>[]> {
-    const { rows, fields } = await this.query('SELECT * FROM get_lru_exercises($1::int)', [limit]);
+    const { rows, fields } = await this.query(`SELECT * FROM ${this.names.lruExercises}($1::int)`, [limit]);
     return rows.map((row) => numbersOf(row, fields));
   }
 
@@ -339,7 +343,7 @@ export class ExerciseCacheRepository {
     const { rows, fields } = await this.query(
       `SELECT to_char(date, 'YYYY-MM-DD') AS date, exercise_type, difficulty, entries_created, total_accesses,
               total_cost, cost_saved, avg_generation_time_ms, hits, near_hits, misses, hit_rate
-       FROM exercise_cache_daily_metrics
+       FROM ${this.names.dailyMetrics}
        WHERE date > (now() AT TIME ZONE 'UTC')::date - $1::int
        ORDER BY date DESC, cost_saved DESC, exercise_type, difficulty`,
       [days],
@@ -348,21 +352,21 @@ export class ExerciseCacheRepository {
   }
 
   async cleanupExpired(): Promise<number> {
-    const { rows } = await this.query<{ deleted: number }>('SELECT cleanup_expired_exercises() AS deleted');
+    const { rows } = await this.query<{ deleted: number }>(`SELECT ${this.names.cleanupExpired}() AS deleted`);
     return rows[0].deleted;
   }
 
   async evictLeastRecentlyUsed(maxEntries: number): Promise<number> {
-    const { rows } = await this.query<{ deleted: number }>('SELECT evict_lru_exercises($1::int) AS deleted', [maxEntries]);
+    const { rows } = await this.query<{ deleted: number }>(`SELECT ${this.names.evictLru}($1::int) AS deleted`, [maxEntries]);
     return rows[0].deleted;
   }
 
   async refreshMetrics(): Promise<void> {
-    await this.query('SELECT refresh_exercise_cache_metrics()');
+    await this.query(`SELECT ${this.names.refreshMetrics}()`);
   }
 
   async countActive(): Promise<number> {
-    const { rows } = await this.query<{ n: number }>('SELECT count(*)::int AS n FROM exercise_cache WHERE expires_at > now()');
+    const { rows } = await this.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${this.names.exerciseCache} WHERE expires_at > now()`);
     return rows[0].n;
   }
 }

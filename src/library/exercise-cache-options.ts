@@ -32,6 +32,11 @@ export interface ExerciseCacheConnection {
   poolSize?: number;
   /** statement_timeout of that own pool, in ms (default 5000). */
   statementTimeoutMs?: number;
+  /**
+   * PostgreSQL schema that holds the cache (default public), as given to migrate({ schema }).
+   * Every query names it, so it is reached whatever the pool's search_path.
+   */
+  schema?: string;
 }
 
 export type ExerciseCacheConfig = ExerciseCacheOptions & ExerciseCacheConnection;

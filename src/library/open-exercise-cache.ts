@@ -3,6 +3,7 @@ import { CacheCore } from '../cache/cache-core';
 import { CacheLogger, consoleCacheLogger, silentCacheLogger } from '../cache/cache-logger';
 import { CacheSettings, resolveCacheSettings } from '../cache/cache-settings';
 import { InvalidCacheRequestError } from '../cache/context-rules';
+import { schemaNameProblem } from '../database/database-schema';
 import type { ExerciseCacheConfig } from './exercise-cache-options';
 
 /** A running cache: its core, the pool it queries, and whether closing it ends that pool. */
@@ -15,7 +16,7 @@ export interface OpenedExerciseCache {
   close(): Promise<void>;
 }
 
-const CONNECTION_FIELDS = new Set(['pool', 'databaseUrl', 'poolSize', 'statementTimeoutMs', 'logger', 'hooks', 'session', 'sessionPool', 'schemas', 'maintenance']);
+const CONNECTION_FIELDS = new Set(['pool', 'databaseUrl', 'poolSize', 'statementTimeoutMs', 'logger', 'hooks', 'session', 'sessionPool', 'schemas', 'maintenance', 'schema']);
 
 /**
  * Builds a cache from the package's options: validates them (InvalidCacheRequestError naming the
@@ -25,6 +26,8 @@ const CONNECTION_FIELDS = new Set(['pool', 'databaseUrl', 'poolSize', 'statement
 export function openExerciseCache(config: ExerciseCacheConfig, defaultLogger: CacheLogger = consoleCacheLogger): OpenedExerciseCache {
   if (!config || typeof config !== 'object') throw new InvalidCacheRequestError('options must be an object');
   const logger = config.logger === false ? silentCacheLogger : (config.logger ?? defaultLogger);
+  const schemaProblem = config.schema === undefined ? null : schemaNameProblem(config.schema);
+  if (schemaProblem) throw new InvalidCacheRequestError(`schema ${schemaProblem}`);
   const settings = resolveCacheSettings(settingsPart(config), (message) => new InvalidCacheRequestError(message));
   let pool: Pool;
   let ownsPool = false;
@@ -51,7 +54,7 @@ export function openExerciseCache(config: ExerciseCacheConfig, defaultLogger: Ca
     pool.on('error', (error) => logger.warn(`idle database connection lost: ${error.message}`, 'ExerciseCache'));
     ownsPool = true;
   }
-  const core = new CacheCore({ pool, settings, logger, hooks: config.hooks, session: config.session, sessionPool: config.sessionPool, schemas: config.schemas });
+  const core = new CacheCore({ pool, settings, logger, hooks: config.hooks, session: config.session, sessionPool: config.sessionPool, schemas: config.schemas, schema: config.schema });
   let closing: Promise<void> | undefined;
   return {
     core,

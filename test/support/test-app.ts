@@ -23,7 +23,7 @@ export async function startTestApp(databaseUrl: string, env: Record<string, stri
     MIGRATE_ON_START: 'false',
     ...env,
   });
-  const app = await createApp(config, { url: databaseUrl });
+  const app = await createApp(config, { url: databaseUrl, schema: config.DATABASE_SCHEMA });
   let url: string | undefined;
   if (options.listen) {
     await app.listen(0, '127.0.0.1');
