@@ -1,8 +1,11 @@
+import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import type { Pool, PoolClient } from 'pg';
 import { CheckedOutClient } from '../database/checked-out-client';
 import { PrismaService } from '../database/prisma.service';
 import type { CacheSqlNames } from '../database/sql-names';
+import { DEFAULT_SCHEMA } from '../database/database-schema';
+import { advisoryLockIdOf } from '../cache/advisory-locks';
 import type { MaintenanceJob } from '../metrics/maintenance-metrics.service';
 
 export type RunStatus = 'ok' | 'failed' | 'skipped';
@@ -29,6 +32,15 @@ export const MAINTENANCE_LOCK_SPACE = 0x45430002;
 /** Second half: one fixed key per job, the same on every replica. */
 export const MAINTENANCE_LOCK_IDS: Record<MaintenanceJob, number> = { cleanup: 1, evict: 2, refresh: 3 };
 
+/**
+ * The job's lock id for the cache in `schema`: caches in two schemas of one database run their
+ * jobs independently (one's cleanup must not make the other's scheduled cleanup skip).
+ */
+export function maintenanceLockId(job: MaintenanceJob, schema: string): number {
+  if (schema === DEFAULT_SCHEMA) return MAINTENANCE_LOCK_IDS[job];
+  return advisoryLockIdOf(createHash('sha256').update(`${schema}:${job}`).digest('hex'));
+}
+
 const MAX_ERROR_LENGTH = 2000;
 
 /**
@@ -53,7 +65,7 @@ export class MaintenanceSession {
   async tryLock(job: MaintenanceJob): Promise<boolean> {
     const { rows } = await this.client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS locked', [
       MAINTENANCE_LOCK_SPACE,
-      MAINTENANCE_LOCK_IDS[job],
+      maintenanceLockId(job, this.names.schema),
     ]);
     if (rows[0].locked) this.locked = job;
     return rows[0].locked;
@@ -86,7 +98,7 @@ export class MaintenanceSession {
       return;
     }
     try {
-      await this.client.query('SELECT pg_advisory_unlock($1, $2)', [MAINTENANCE_LOCK_SPACE, MAINTENANCE_LOCK_IDS[this.locked]]);
+      await this.client.query('SELECT pg_advisory_unlock($1, $2)', [MAINTENANCE_LOCK_SPACE, maintenanceLockId(this.locked, this.names.schema)]);
       this.session.release();
     } catch (error) {
       this.session.release(error);
