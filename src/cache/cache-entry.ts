@@ -8,6 +8,8 @@ export interface CachedEntry {
   topics: string[];
   /** Absent for an entry without a namespace. */
   namespace?: string;
+  /** The generator (prompt, model) version it was written with; absent when none was named. */
+  generatorVersion?: string;
   exercise: Record<string, unknown>;
   usageCount: number;
   createdAt: Date;
@@ -23,6 +25,7 @@ export interface EntryToStore {
   difficulty: number;
   topics: string[];
   namespace?: string;
+  generatorVersion?: string;
   userContextHash: string;
   /** Serialised once by the service; stored as jsonb. */
   exerciseJson: string;
@@ -30,6 +33,14 @@ export interface EntryToStore {
   generationCost: number;
   generationTimeMs?: number;
 }
+
+/**
+ * Whether an entry is of the generator version a lookup asks for: any entry when the lookup names
+ * none; otherwise only one written with exactly that version (an entry written without a version
+ * is not of any named version).
+ */
+export const isOfVersion = (entry: CachedEntry, version: string | undefined): boolean =>
+  version === undefined || entry.generatorVersion === version;
 
 export interface UsageCount {
   uses: number;

@@ -5,6 +5,9 @@ export const TYPE_PATTERN = /^[a-z0-9_-]{1,50}$/;
 /** A namespace: 1..64 characters that are safe in a query string, a file name and a log line. */
 export const NAMESPACE_PATTERN = /^[a-z0-9_.:-]{1,64}$/;
 export const NAMESPACE_MESSAGE = 'namespace must be 1..64 characters of a-z, 0-9, "_", ".", ":" and "-"';
+/** A generator version ("prompt-v7/gpt-5-mini"): 1..100 printable ASCII characters. */
+export const GENERATOR_VERSION_PATTERN = /^[\x20-\x7e]{1,100}$/;
+export const GENERATOR_VERSION_MESSAGE = 'generatorVersion must be 1..100 printable ASCII characters';
 export const MAX_TOPICS = 20;
 export const MAX_TOPIC_LENGTH = 64;
 /** Control characters (C0 with NUL, DEL, C1) cannot be stored in PostgreSQL text or are never meant. */
@@ -74,6 +77,11 @@ export function assertValidContext(context: ExerciseContext): void {
     }
   }
   if (context.namespace !== undefined) assertValidNamespace(context.namespace, 'context.namespace');
+}
+
+export function assertValidGeneratorVersion(version: unknown): void {
+  if (version === undefined) return;
+  if (typeof version !== 'string' || !GENERATOR_VERSION_PATTERN.test(version)) throw new InvalidCacheRequestError(GENERATOR_VERSION_MESSAGE);
 }
 
 export function assertValidNamespace(namespace: unknown, name = 'namespace'): asserts namespace is string {

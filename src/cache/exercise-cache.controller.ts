@@ -57,7 +57,7 @@ export class ExerciseCacheController {
     @Res({ passthrough: true }) reply: Reply,
   ): Promise<CachedExerciseResponse> {
     const context = contextOf(query);
-    const options = { variants: query.variants, exclude: query.exclude };
+    const options = { variants: query.variants, exclude: query.exclude, generatorVersion: query.generatorVersion };
     if (query.lease !== undefined) {
       this.assertMayHoldLeases(request);
       return this.leaseLookup(context, options, query.lease, query.wait ?? 0, reply);
@@ -95,6 +95,7 @@ export class ExerciseCacheController {
       ttlSeconds: body.ttlSeconds,
       generationCost: body.generationCost,
       generationTimeMs: body.generationTimeMs,
+      generatorVersion: body.generatorVersion,
       variants: body.variants,
     };
     if (leaseToken === undefined) {

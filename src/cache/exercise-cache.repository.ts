@@ -17,6 +17,7 @@ interface EntryRow {
   difficulty: number;
   topics: string[];
   namespace: string | null;
+  generator_version: string | null;
   exercise_data: Record<string, unknown>;
   usage_count: number;
   created_at: Date;
@@ -34,7 +35,7 @@ export class UsageWriteInDoubt extends Error {
   }
 }
 
-const ENTRY_COLUMNS = `cache_key, context_key, variant, exercise_type, difficulty, topics, namespace, exercise_data,
+const ENTRY_COLUMNS = `cache_key, context_key, variant, exercise_type, difficulty, topics, namespace, generator_version, exercise_data,
   usage_count, created_at, expires_at, generation_cost`;
 
 const toEntry = (row: EntryRow): CachedEntry => {
@@ -52,6 +53,7 @@ const toEntry = (row: EntryRow): CachedEntry => {
     generationCost: Number(row.generation_cost),
   };
   if (row.namespace !== null) entry.namespace = row.namespace;
+  if (row.generator_version !== null) entry.generatorVersion = row.generator_version;
   return entry;
 };
 
@@ -125,12 +127,13 @@ export class ExerciseCacheRepository {
     const { rows } = await this.query<{ cache_key: string; expires_at: Date }>({
       name: this.names.statement('exercise_cache_upsert'),
       text: `INSERT INTO ${this.names.exerciseCache} (cache_key, context_key, variant, exercise_type, exercise_data, user_context_hash,
-               difficulty, topics, expires_at, generation_cost, generation_time_ms, namespace)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now() + make_interval(secs => $9), $10, $11, $12)
+               difficulty, topics, expires_at, generation_cost, generation_time_ms, namespace, generator_version)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now() + make_interval(secs => $9), $10, $11, $12, $13)
              ON CONFLICT (cache_key) DO UPDATE SET
                exercise_data = excluded.exercise_data, expires_at = excluded.expires_at, created_at = now(),
                last_used_at = now(), usage_count = 0, generation_cost = excluded.generation_cost,
-               generation_time_ms = excluded.generation_time_ms, quarantined_at = NULL
+               generation_time_ms = excluded.generation_time_ms, quarantined_at = NULL,
+               generator_version = excluded.generator_version
              RETURNING cache_key, expires_at`,
       values: [
         entry.key,
@@ -145,6 +148,7 @@ export class ExerciseCacheRepository {
         entry.generationCost,
         entry.generationTimeMs ?? null,
         entry.namespace ?? null,
+        entry.generatorVersion ?? null,
       ],
     }, undefined, db);
     return { key: rows[0].cache_key, expiresAt: rows[0].expires_at };
@@ -186,6 +190,20 @@ export class ExerciseCacheRepository {
   /** Removes every entry of one namespace; returns the keys removed. */
   async deleteByNamespace(namespace: string): Promise<string[]> {
     const { rows } = await this.query<{ cache_key: string }>(`DELETE FROM ${this.names.exerciseCache} WHERE namespace = $1 RETURNING cache_key`, [namespace]);
+    return rows.map((r) => r.cache_key);
+  }
+
+  /**
+   * Removes every entry not written with `generatorVersion` (entries without a version too), in
+   * one namespace when given; returns the keys removed.
+   */
+  async deleteOtherVersions(generatorVersion: string, namespace?: string): Promise<string[]> {
+    const { rows } = await this.query<{ cache_key: string }>(
+      `DELETE FROM ${this.names.exerciseCache}
+       WHERE generator_version IS DISTINCT FROM $1 AND ($2::varchar IS NULL OR namespace = $2::varchar)
+       RETURNING cache_key`,
+      [generatorVersion, namespace ?? null],
+    );
     return rows.map((r) => r.cache_key);
   }
 

@@ -5,7 +5,7 @@ import type { CacheHooks } from './cache-hooks';
 import { CacheLogger, ScopedLogger, consoleCacheLogger, scopedLogger } from './cache-logger';
 import type { CacheSettings } from './cache-settings';
 import { CACHE_KEY_PATTERN, CanonicalContext, ExerciseContext, cacheKeyFor, canonicalize, keyOfCanonical, userContextHashFor } from './cache-key';
-import type { CachedEntry, EntryToStore } from './cache-entry';
+import { CachedEntry, EntryToStore, isOfVersion } from './cache-entry';
 import {
   InvalidCacheRequestError,
   MAX_TTL_SECONDS,
@@ -14,6 +14,7 @@ import {
   assertValidContext,
   assertValidExercise,
   assertValidKeys,
+  assertValidGeneratorVersion,
   assertValidNamespace,
 } from './context-rules';
 import { ExerciseCacheRepository } from './exercise-cache.repository';
@@ -34,11 +35,15 @@ export interface StoreOptions {
   generationTimeMs?: number;
   /** Bucket size for this context (1..20); default variantsPerContext. */
   variants?: number;
+  /** The generator (prompt, model) version that wrote it: 1..100 printable ASCII characters. */
+  generatorVersion?: string;
 }
 
 export interface LookupOptions {
   /** Bucket size for this context (1..20); default variantsPerContext. */
   variants?: number;
+  /** Only entries written with this generator version are fresh; others are a miss. */
+  generatorVersion?: string;
   /** Keys this learner has already seen (at most 100). */
   exclude?: readonly string[];
 }
@@ -115,8 +120,8 @@ export class ExerciseCacheService {
 
   /** Like get(), with the entry's key, timestamps and usage. */
   async lookup(context: ExerciseContext, options: LookupOptions = {}): Promise<CachedEntry | null> {
-    const { canonical, bucket, exclude } = this.prepareLookup(context, options);
-    const entry = await this.findServable(canonical, bucket, exclude);
+    const { canonical, bucket, exclude, version } = this.prepareLookup(context, options);
+    const entry = await this.findServable(canonical, bucket, exclude, version);
     if (entry) return this.serveHit(entry);
     this.usage.recordMiss(canonical.type, canonical.difficulty);
     return null;
@@ -141,7 +146,7 @@ export class ExerciseCacheService {
     // Choosing the slot and writing it happen under a lock on the context, so concurrent POSTs
     // fill different free slots instead of overwriting each other.
     const stored = await this.repository.withContextLock(keyOfCanonical(canonical, 1), async (db) => {
-      const slot = await this.variants.slotForNewVariant(canonical, bucket, [], db);
+      const slot = await this.variants.slotForNewVariant(canonical, bucket, [], db, options.generatorVersion);
       return this.repository.upsert(this.entryToStore(canonical, slot, exercise, options), db);
     });
     await this.afterWrite(canonical, stored.key);
@@ -174,12 +179,12 @@ export class ExerciseCacheService {
     generate: (context: CanonicalContext) => Promise<Exercise>,
     options: GetOrGenerateOptions = {},
   ): Promise<Exercise> {
-    const { canonical, bucket, exclude } = this.prepareLookup(context, options);
+    const { canonical, bucket, exclude, version } = this.prepareLookup(context, options);
     this.assertValidStoreOptions(options);
     assertIntegerInRange(options.generateAttempts, 'generateAttempts', 1, MAX_GENERATE_ATTEMPTS);
     let slot = 1;
     try {
-      const entry = await this.findServable(canonical, bucket, exclude);
+      const entry = await this.findServable(canonical, bucket, exclude, version);
       if (entry) {
         this.usage.recordHit(entry);
         return entry.exercise;
@@ -194,7 +199,7 @@ export class ExerciseCacheService {
         }
       }
       this.usage.recordMiss(canonical.type, canonical.difficulty);
-      if (bucket > 1 || exclude.size > 0) slot = await this.variants.slotForNewVariant(canonical, bucket, exclude);
+      if (bucket > 1 || exclude.size > 0) slot = await this.variants.slotForNewVariant(canonical, bucket, exclude, undefined, version);
     } catch (error) {
       if (!isStorageUnavailable(error)) throw error;
       this.metrics.storageError?.('lookup');
@@ -207,7 +212,7 @@ export class ExerciseCacheService {
         if (outcome !== 'unavailable') {
           // Another caller may have stored this slot while we waited for the lock.
           const stored = await this.findLiveByKey(key).catch(() => null);
-          if (stored && !exclude.has(stored.key)) return { exercise: stored.exercise, entry: stored };
+          if (stored && !exclude.has(stored.key) && isOfVersion(stored, version)) return { exercise: stored.exercise, entry: stored };
         }
         return { exercise: await this.generateAndStore(canonical, slot, generate, options) };
       }),
@@ -258,6 +263,21 @@ export class ExerciseCacheService {
     this.l1.delete(keys);
     if (keys.length > 0) await this.bus.publish({ keys });
     this.metrics.invalidated?.(keys.length);
+    return keys.length;
+  }
+
+  /**
+   * Retires old generator versions: removes every entry not written with `generatorVersion`
+   * (in one namespace when given). Returns how many were removed.
+   */
+  async retireOtherVersions(generatorVersion: string, namespace?: string): Promise<number> {
+    if (generatorVersion === undefined) throw new InvalidCacheRequestError('generatorVersion is required');
+    assertValidGeneratorVersion(generatorVersion);
+    if (namespace !== undefined) assertValidNamespace(namespace);
+    const keys = await this.repository.deleteOtherVersions(generatorVersion, namespace);
+    this.l1.delete(keys);
+    if (keys.length > 0) await this.bus.publish({ keys }).catch(() => undefined);
+    this.metrics.invalidated(keys.length);
     return keys.length;
   }
 
@@ -332,9 +352,9 @@ export class ExerciseCacheService {
   // only after the lease step, so it looks up without counting and records the outcome once.
 
   /** lookup() without recording the outcome; the caller records it with recordLookup(). */
-  async peek(context: ExerciseContext, options: LookupOptions = {}): Promise<{ entry: CachedEntry | null; canonical: CanonicalContext; bucket: number; exclude: Set<string> }> {
+  async peek(context: ExerciseContext, options: LookupOptions = {}): Promise<{ entry: CachedEntry | null; canonical: CanonicalContext; bucket: number; exclude: Set<string>; version?: string }> {
     const prepared = this.prepareLookup(context, options);
-    return { ...prepared, entry: await this.findServable(prepared.canonical, prepared.bucket, prepared.exclude) };
+    return { ...prepared, entry: await this.findServable(prepared.canonical, prepared.bucket, prepared.exclude, prepared.version) };
   }
 
   /** Counts a lookup made with peek(): a hit when it ended with an entry (returned as served, see serveHit), a miss otherwise. */
@@ -358,8 +378,8 @@ export class ExerciseCacheService {
   }
 
   /** The variant slot a new exercise for this missed lookup goes to (1 for a single-variant context). */
-  slotForMiss(canonical: CanonicalContext, bucket: number, exclude: ReadonlySet<string>): Promise<number> {
-    return bucket > 1 || exclude.size > 0 ? this.variants.slotForNewVariant(canonical, bucket, exclude) : Promise.resolve(1);
+  slotForMiss(canonical: CanonicalContext, bucket: number, exclude: ReadonlySet<string>, version?: string): Promise<number> {
+    return bucket > 1 || exclude.size > 0 ? this.variants.slotForNewVariant(canonical, bucket, exclude, undefined, version) : Promise.resolve(1);
   }
 
   /** The live entry stored under one key (through L1), or null. */
@@ -395,10 +415,12 @@ export class ExerciseCacheService {
     assertValidContext(context);
     assertIntegerInRange(options.variants, 'variants', 1, MAX_VARIANTS);
     assertValidKeys(options.exclude ?? []);
+    assertValidGeneratorVersion(options.generatorVersion);
     return {
       canonical: canonicalize(context),
       bucket: options.variants ?? this.settings.variantsPerContext,
       exclude: new Set(options.exclude ?? []),
+      version: options.generatorVersion,
     };
   }
 
@@ -409,16 +431,18 @@ export class ExerciseCacheService {
       throw new InvalidCacheRequestError('generationCost must be a number from 0 to 9999');
     }
     assertIntegerInRange(options.generationTimeMs, 'generationTimeMs', 0, 2_147_483_647);
+    assertValidGeneratorVersion(options.generatorVersion);
   }
 
   /** One round trip at most: L1 first, then the single row (or the variants of the context). */
-  private async findServable(canonical: CanonicalContext, bucket: number, exclude: Set<string>): Promise<CachedEntry | null> {
+  private async findServable(canonical: CanonicalContext, bucket: number, exclude: Set<string>, version?: string): Promise<CachedEntry | null> {
     if (bucket === 1) {
       const key = keyOfCanonical(canonical, 1);
       if (exclude.has(key)) return null;
-      return this.findLiveByKey(key);
+      const entry = await this.findLiveByKey(key);
+      return entry && isOfVersion(entry, version) ? entry : null;
     }
-    return this.variants.pickServable(canonical, bucket, exclude);
+    return this.variants.pickServable(canonical, bucket, exclude, version);
   }
 
   private async findLiveByKey(key: string): Promise<CachedEntry | null> {
@@ -495,6 +519,7 @@ export class ExerciseCacheService {
       difficulty: canonical.difficulty,
       topics: canonical.topics,
       namespace: canonical.namespace,
+      generatorVersion: options.generatorVersion,
       userContextHash: userContextHashFor(canonical),
       exerciseJson: JSON.stringify(exercise),
       ttlSeconds: options.ttlSeconds ?? this.settings.defaultTtlSeconds,

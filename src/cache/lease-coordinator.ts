@@ -1,5 +1,5 @@
 import { ExerciseContext, keyOfCanonical } from './cache-key';
-import type { CachedEntry } from './cache-entry';
+import { CachedEntry, isOfVersion } from './cache-entry';
 import type { Exercise, ExerciseCacheService, LookupOptions, StoreOptions, StoredExercise } from './exercise-cache.service';
 import type { InvalidationBus } from './invalidation-bus';
 import type { LeaseRepository } from './lease.repository';
@@ -52,15 +52,15 @@ export class LeaseCoordinator {
   }
 
   async lookup(context: ExerciseContext, options: LookupOptions, lease: { seconds: number; waitMs: number }): Promise<LeaseLookup> {
-    const { entry, canonical, bucket, exclude } = await this.cache.peek(context, options);
+    const { entry, canonical, bucket, exclude, version } = await this.cache.peek(context, options);
     if (entry) {
       return { outcome: 'hit', entry: this.cache.recordLookup(canonical, entry) ?? entry };
     }
-    const slot = await this.cache.slotForMiss(canonical, bucket, exclude);
+    const slot = await this.cache.slotForMiss(canonical, bucket, exclude, version);
     const key = keyOfCanonical(canonical, slot);
     const servable = async () => {
       const stored = await this.cache.findLive(key);
-      return stored && !exclude.has(stored.key) ? stored : null;
+      return stored && !exclude.has(stored.key) && isOfVersion(stored, version) ? stored : null;
     };
     const deadline = Date.now() + lease.waitMs;
     const waiter = this.waiters.register(key);

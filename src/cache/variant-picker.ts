@@ -1,5 +1,5 @@
 import { CanonicalContext, keyOfCanonical } from './cache-key';
-import type { CachedEntry } from './cache-entry';
+import { CachedEntry, isOfVersion } from './cache-entry';
 import { ExerciseCacheRepository } from './exercise-cache.repository';
 import { UsageBuffer } from './usage-buffer';
 
@@ -15,23 +15,25 @@ export class VariantPicker {
   ) {}
 
   /** A live variant not in `exclude`, chosen at random among the least used; null when none is left. */
-  async pickServable(context: CanonicalContext, bucket: number, exclude: ReadonlySet<string>): Promise<CachedEntry | null> {
+  async pickServable(context: CanonicalContext, bucket: number, exclude: ReadonlySet<string>, version?: string): Promise<CachedEntry | null> {
     const live = await this.repository.findLiveVariants(keyOfCanonical(context, 1), bucket);
-    return this.leastUsed(live.filter((entry) => !exclude.has(entry.key)));
+    return this.leastUsed(live.filter((entry) => !exclude.has(entry.key) && isOfVersion(entry, version)));
   }
 
   /**
    * Where a newly generated exercise goes: the lowest free slot while the bucket has room,
-   * otherwise the slot of the least used variant (replacing it keeps the bucket bounded).
+   * otherwise the slot of the least used variant (replacing it keeps the bucket bounded). With a
+   * generator version, a slot holding another version counts as free: it is replaced in place.
    */
   async slotForNewVariant(
     context: CanonicalContext,
     bucket: number,
     exclude: Iterable<string>,
     db?: Parameters<ExerciseCacheRepository['findLiveVariants']>[2],
+    version?: string,
   ): Promise<number> {
     if (bucket === 1) return 1;
-    const live = await this.repository.findLiveVariants(keyOfCanonical(context, 1), bucket, db);
+    const live = (await this.repository.findLiveVariants(keyOfCanonical(context, 1), bucket, db)).filter((entry) => isOfVersion(entry, version));
     const taken = new Set(live.map((entry) => entry.variant));
     for (let slot = 1; slot <= bucket; slot++) {
       if (!taken.has(slot)) return slot;

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiConflictResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { EvictBodyDto, EvictQueryDto, RunsQueryDto } from './dto/maintenance-requests.dto';
+import { EvictBodyDto, EvictQueryDto, RetireBodyDto, RunsQueryDto } from './dto/maintenance-requests.dto';
 import { MaintenanceResultResponse, MaintenanceRunResponse } from './dto/maintenance-responses.dto';
 import { MaintenanceService } from './maintenance.service';
 
@@ -32,6 +32,15 @@ export class MaintenanceController {
   @ApiConflictResponse({ description: 'refresh is running on another instance' })
   refresh(): Promise<MaintenanceResultResponse> {
     return this.maintenance.runNow('refresh');
+  }
+
+  @Post('retire')
+  @HttpCode(200)
+  @ApiOkResponse({ type: MaintenanceResultResponse, description: 'Entries of every generator version but the one named (and entries without a version) removed, in one namespace when given' })
+  @ApiConflictResponse({ description: 'retire is running on another instance' })
+  @ApiBadRequestResponse({ description: 'generatorVersion missing or not 1..100 printable ASCII characters, or an invalid namespace' })
+  retire(@Body() body: RetireBodyDto): Promise<MaintenanceResultResponse> {
+    return this.maintenance.runNow('retire', { retire: { generatorVersion: body.generatorVersion, namespace: body.namespace } });
   }
 
   @Get('runs')

@@ -30,7 +30,7 @@ export interface RecordedRun extends MaintenanceRun {
 /** First half of the two-part advisory lock key: "maintenance job" (the generation locks use 0x45430001). */
 export const MAINTENANCE_LOCK_SPACE = 0x45430002;
 /** Second half: one fixed key per job, the same on every replica. */
-export const MAINTENANCE_LOCK_IDS: Record<MaintenanceJob, number> = { cleanup: 1, evict: 2, refresh: 3 };
+export const MAINTENANCE_LOCK_IDS: Record<MaintenanceJob, number> = { cleanup: 1, evict: 2, refresh: 3, retire: 4 };
 
 /**
  * The job's lock id for the cache in `schema`: caches in two schemas of one database run their

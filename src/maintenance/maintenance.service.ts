@@ -7,7 +7,7 @@ import { LeaseRepository } from '../cache/lease.repository';
 import { ExerciseCacheService } from '../cache/exercise-cache.service';
 import { AppConfig } from '../config/app-config';
 import { PrismaService } from '../database/prisma.service';
-import { MAINTENANCE_JOBS, MaintenanceJob, MaintenanceMetrics } from '../metrics/maintenance-metrics.service';
+import { MAINTENANCE_JOBS, MaintenanceJob, MaintenanceMetrics, ScheduledJob } from '../metrics/maintenance-metrics.service';
 import { JobAlreadyRunningError } from './job-already-running.error';
 import { MaintenanceRepository, MaintenanceSession, RecordedRun, RunStatus, RunTrigger } from './maintenance.repository';
 
@@ -15,6 +15,12 @@ export interface MaintenanceResult {
   job: MaintenanceJob;
   affected: number;
   durationMs: number;
+}
+
+/** What a manual run may be given: evict's bound, retire's version to keep. */
+export interface JobOptions {
+  maxEntries?: number;
+  retire?: { generatorVersion: string; namespace?: string };
 }
 
 interface RunOutcome {
@@ -57,7 +63,7 @@ export class MaintenanceService implements OnApplicationBootstrap, OnModuleDestr
   }
 
   onApplicationBootstrap(): void {
-    const plan: Record<MaintenanceJob, { enabled: boolean; cron: string }> = {
+    const plan: Record<ScheduledJob, { enabled: boolean; cron: string }> = {
       cleanup: { enabled: this.config.CLEANUP_ENABLED, cron: this.config.CLEANUP_CRON },
       evict: { enabled: this.config.EVICT_ENABLED, cron: this.config.EVICT_CRON },
       refresh: { enabled: this.config.REFRESH_ENABLED, cron: this.config.REFRESH_CRON },
@@ -76,7 +82,7 @@ export class MaintenanceService implements OnApplicationBootstrap, OnModuleDestr
   }
 
   /** Runs a job now. Throws JobAlreadyRunningError when another session holds its lock. */
-  async runNow(job: MaintenanceJob, options: { maxEntries?: number } = {}): Promise<MaintenanceResult> {
+  async runNow(job: MaintenanceJob, options: JobOptions = {}): Promise<MaintenanceResult> {
     const outcome = await this.track(this.execute(job, 'manual', options));
     if (outcome.status === 'skipped') throw new JobAlreadyRunningError(job);
     if (outcome.status === 'failed') throw outcome.error;
@@ -122,7 +128,7 @@ export class MaintenanceService implements OnApplicationBootstrap, OnModuleDestr
   }
 
   /** Never throws: failures are logged, recorded and returned. */
-  private async execute(job: MaintenanceJob, trigger: RunTrigger, options: { tick?: Date; maxEntries?: number }): Promise<RunOutcome> {
+  private async execute(job: MaintenanceJob, trigger: RunTrigger, options: JobOptions & { tick?: Date }): Promise<RunOutcome> {
     const startedAt = new Date();
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
@@ -138,7 +144,7 @@ export class MaintenanceService implements OnApplicationBootstrap, OnModuleDestr
       }
       let affected: number;
       try {
-        affected = await this.work(job, options.maxEntries);
+        affected = await this.work(job, options);
       } catch (error) {
         return await this.failed(session, job, trigger, startedAt, elapsed(), error);
       }
@@ -157,12 +163,14 @@ export class MaintenanceService implements OnApplicationBootstrap, OnModuleDestr
     }
   }
 
-  private work(job: MaintenanceJob, maxEntries = this.config.MAX_ENTRIES): Promise<number> {
+  private work(job: MaintenanceJob, options: JobOptions): Promise<number> {
     switch (job) {
       case 'cleanup':
         return this.cleanup();
       case 'evict':
-        return this.cache.evictLeastRecentlyUsed(maxEntries);
+        return this.cache.evictLeastRecentlyUsed(options.maxEntries ?? this.config.MAX_ENTRIES);
+      case 'retire':
+        return this.cache.retireOtherVersions(options.retire!.generatorVersion, options.retire!.namespace);
       case 'refresh':
         return this.cache.refreshMetrics().then(() => this.repository.countDailyMetricsRows());
     }

@@ -2,9 +2,12 @@ import { Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { MetricsRegistry } from './metrics-registry';
 
-/** The maintenance jobs; also the values of the `job` label. */
+/** The scheduled maintenance jobs; also values of the `job` label. */
 export const MAINTENANCE_JOBS = ['cleanup', 'evict', 'refresh'] as const;
-export type MaintenanceJob = (typeof MAINTENANCE_JOBS)[number];
+export type ScheduledJob = (typeof MAINTENANCE_JOBS)[number];
+/** Every job a run can be recorded for: the scheduled ones and those run only on demand (retire). */
+export const ALL_MAINTENANCE_JOBS = [...MAINTENANCE_JOBS, 'retire'] as const;
+export type MaintenanceJob = (typeof ALL_MAINTENANCE_JOBS)[number];
 
 /** What the maintenance jobs report to /metrics, labelled by job. */
 @Injectable()

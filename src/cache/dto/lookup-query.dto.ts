@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, IsArray, IsInt, IsOptional, IsString, Matches, Max, Min, Validate, ValidateIf } from 'class-validator';
 import { CACHE_KEY_PATTERN } from '../cache-key';
-import { MAX_DIFFICULTY, MAX_EXCLUDED_KEYS, MAX_TOPICS, MAX_VARIANTS, MIN_DIFFICULTY, NAMESPACE_MESSAGE, NAMESPACE_PATTERN, TYPE_PATTERN } from '../context-rules';
+import { GENERATOR_VERSION_MESSAGE, GENERATOR_VERSION_PATTERN, MAX_DIFFICULTY, MAX_EXCLUDED_KEYS, MAX_TOPICS, MAX_VARIANTS, MIN_DIFFICULTY, NAMESPACE_MESSAGE, NAMESPACE_PATTERN, TYPE_PATTERN } from '../context-rules';
 import { IsTopic } from './is-topic.validator';
 import { fastParseLookupQuery } from './lookup-query.fast-parse';
 import { ToInt, ToList } from './query-transforms';
@@ -56,6 +56,12 @@ export class LookupQueryDto extends ContextQueryBase {
   @ArrayMaxSize(MAX_EXCLUDED_KEYS, { message: `exclude must hold at most ${MAX_EXCLUDED_KEYS} keys` })
   @Matches(CACHE_KEY_PATTERN, { each: true, message: 'exclude must hold cache keys of 64 lowercase hex characters' })
   exclude?: string[];
+
+  @ApiPropertyOptional({ description: 'Only entries written with this generator version are fresh: any other (or none) is a miss, and the next store replaces it under the same key', example: 'prompt-v7/gpt-5-mini' })
+  @IsOptional()
+  @IsString({ message: GENERATOR_VERSION_MESSAGE })
+  @Matches(GENERATOR_VERSION_PATTERN, { message: GENERATOR_VERSION_MESSAGE })
+  generatorVersion?: string;
 
   /** See FastValidationPipe: accepts only input that the decorators above accept too. */
   static fastParse(value: unknown): LookupQueryDto | undefined {

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsDefined, IsInt, IsNumber, IsObject, IsOptional, Max, Min, Validate, ValidateNested } from 'class-validator';
-import { MAX_EXERCISE_DEPTH, MAX_EXERCISE_VALUES, MAX_TTL_SECONDS, MAX_VARIANTS, exerciseProblem } from '../context-rules';
+import { IsDefined, IsInt, IsNumber, IsObject, IsOptional, IsString, Matches, Max, Min, Validate, ValidateNested } from 'class-validator';
+import { GENERATOR_VERSION_MESSAGE, GENERATOR_VERSION_PATTERN, MAX_EXERCISE_DEPTH, MAX_EXERCISE_VALUES, MAX_TTL_SECONDS, MAX_VARIANTS, exerciseProblem } from '../context-rules';
 import { ExerciseContextDto } from './exercise-context.dto';
 import { IsJsonObject } from './is-json-object.validator';
 import { KeepRawJson } from './keep-raw-json';
@@ -51,4 +51,10 @@ export class StoreExerciseDto {
   @Min(1, { message: `variants must be an integer from 1 to ${MAX_VARIANTS}` })
   @Max(MAX_VARIANTS, { message: `variants must be an integer from 1 to ${MAX_VARIANTS}` })
   variants?: number;
+
+  @ApiPropertyOptional({ description: 'Generator (prompt, model) version this exercise was made with, 1..100 printable ASCII characters; lookups naming another version treat it as not fresh', example: 'prompt-v7/gpt-5-mini' })
+  @IsOptional()
+  @IsString({ message: GENERATOR_VERSION_MESSAGE })
+  @Matches(GENERATOR_VERSION_PATTERN, { message: GENERATOR_VERSION_MESSAGE })
+  generatorVersion?: string;
 }

@@ -20,13 +20,14 @@ export function registerEntryCommands(program: Command, run: Run): void {
   withContextOptions(program.command('get'))
     .description('print the cached exercise for a context (or --key); a miss exits with 3')
     .option('--key <key>', 'look up by cache key instead of by context')
+    .option('--generator-version <version>', 'only an entry written with this generator version is fresh (others are a miss)')
     .option('--variants <n>', `bucket size when the context keeps several variants (1..${MAX_VARIANTS})`, integerIn(1, MAX_VARIANTS))
-    .action((options: ContextOptions & { key?: string; variants?: number }, command: Command) => {
+    .action((options: ContextOptions & { key?: string; variants?: number; generatorVersion?: string }, command: Command) => {
       if (options.key !== undefined && hasContextOptions(options)) throw new UsageError('get takes either --key or --type/--difficulty/--topics, not both');
       const context = options.key === undefined ? contextOf(options, 'get') : undefined;
       return run(command, async (app, { json }) => {
         const cache = app.get(ExerciseCacheService);
-        const entry = context ? await cache.lookup(context, { variants: options.variants }) : await cache.getByKey(options.key!);
+        const entry = context ? await cache.lookup(context, { variants: options.variants, generatorVersion: options.generatorVersion }) : await cache.getByKey(options.key!);
         if (!entry) {
           const key = context ? cacheKeyFor(context) : options.key;
           throw new CliError(`no cached exercise for this ${context ? 'context' : 'key'} (key ${key})`, EXIT.NOT_FOUND);
@@ -39,11 +40,12 @@ export function registerEntryCommands(program: Command, run: Run): void {
   withContextOptions(program.command('set'))
     .description('store an exercise for a context')
     .option('--exercise <json>', 'the exercise as a JSON object')
+    .option('--generator-version <version>', 'the generator (prompt, model) version the exercise was made with')
     .option('--file <path>', 'read the exercise (a JSON object) from a file; "-" reads stdin')
     .option('--ttl <seconds>', `time to live, 1..${MAX_TTL_SECONDS} (default CACHE_DEFAULT_TTL_SECONDS)`, integerIn(1, MAX_TTL_SECONDS))
     .option('--cost <dollars>', 'what generating it cost (default CACHE_DEFAULT_GENERATION_COST)', numberIn(0, 9999))
     .option('--variants <n>', `bucket size: store as a new variant while fewer than n exist (1..${MAX_VARIANTS})`, integerIn(1, MAX_VARIANTS))
-    .action(async (options: ContextOptions & { exercise?: string; file?: string; ttl?: number; cost?: number; variants?: number }, command: Command) => {
+    .action(async (options: ContextOptions & { exercise?: string; file?: string; ttl?: number; cost?: number; variants?: number; generatorVersion?: string }, command: Command) => {
       const context = contextOf(options, 'set');
       const exercise = await exerciseFrom(options);
       return run(command, async (app, { json }) => {
@@ -51,6 +53,7 @@ export function registerEntryCommands(program: Command, run: Run): void {
           ttlSeconds: options.ttl,
           generationCost: options.cost,
           variants: options.variants,
+          generatorVersion: options.generatorVersion,
         });
         const result = { key: stored.key, expiresAt: stored.expiresAt.toISOString() };
         if (json) return printJson(result);

@@ -45,4 +45,17 @@ export function registerMaintenanceCommands(program: Command, run: Run): void {
         printLines([`daily metrics refreshed: ${integer(result.affected)} rows (${result.durationMs} ms)`]);
       }),
     );
+
+  program
+    .command('retire')
+    .description('delete entries of every generator version but --generator-version (and entries without one), in --namespace only when given')
+    .requiredOption('--generator-version <version>', 'the generator version to keep (1..100 printable ASCII characters)')
+    .option('--namespace <name>', 'only retire entries of this namespace')
+    .action((options: { generatorVersion: string; namespace?: string }, command: Command) =>
+      run(command, async (app, { json }) => {
+        const result = await app.get(MaintenanceService).runNow('retire', { retire: { generatorVersion: options.generatorVersion, namespace: options.namespace } });
+        if (json) return printJson(result);
+        printLines([`retired ${integer(result.affected)} entries of other generator versions (${result.durationMs} ms)`]);
+      }),
+    );
 }

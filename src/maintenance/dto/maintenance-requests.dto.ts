@@ -1,7 +1,8 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { GENERATOR_VERSION_MESSAGE, GENERATOR_VERSION_PATTERN, NAMESPACE_MESSAGE, NAMESPACE_PATTERN } from '../../cache/context-rules';
 import { ToInt } from '../../cache/dto/query-transforms';
-import { MAINTENANCE_JOBS, MaintenanceJob } from '../../metrics/maintenance-metrics.service';
+import { ALL_MAINTENANCE_JOBS, MaintenanceJob } from '../../metrics/maintenance-metrics.service';
 
 const MAX_ENTRIES_MESSAGE = 'maxEntries must be an integer from 0 to 100000000';
 const LIMIT_MESSAGE = 'limit must be an integer from 1 to 1000';
@@ -37,8 +38,22 @@ export class RunsQueryDto {
   @Max(1000, { message: LIMIT_MESSAGE })
   limit = 50;
 
-  @ApiPropertyOptional({ description: 'Only runs of this job', enum: MAINTENANCE_JOBS })
+  @ApiPropertyOptional({ description: 'Only runs of this job', enum: ALL_MAINTENANCE_JOBS })
   @IsOptional()
-  @IsIn(MAINTENANCE_JOBS, { message: `job must be one of ${MAINTENANCE_JOBS.join(', ')}` })
+  @IsIn(ALL_MAINTENANCE_JOBS, { message: `job must be one of ${ALL_MAINTENANCE_JOBS.join(', ')}` })
   job?: MaintenanceJob;
+}
+
+/** POST /exercise-cache/maintenance/retire */
+export class RetireBodyDto {
+  @ApiProperty({ description: 'The generator version to keep: entries of every other version (and entries without one) are removed', example: 'prompt-v7/gpt-5-mini' })
+  @IsString({ message: GENERATOR_VERSION_MESSAGE })
+  @Matches(GENERATOR_VERSION_PATTERN, { message: GENERATOR_VERSION_MESSAGE })
+  generatorVersion!: string;
+
+  @ApiPropertyOptional({ description: 'Only retire entries of this namespace', example: 'school-42' })
+  @IsOptional()
+  @IsString({ message: NAMESPACE_MESSAGE })
+  @Matches(NAMESPACE_PATTERN, { message: NAMESPACE_MESSAGE })
+  namespace?: string;
 }

@@ -1,12 +1,12 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { MAINTENANCE_JOBS, MaintenanceJob } from '../../metrics/maintenance-metrics.service';
+import { ALL_MAINTENANCE_JOBS, MaintenanceJob } from '../../metrics/maintenance-metrics.service';
 import type { RecordedRun } from '../maintenance.repository';
 
 export class MaintenanceResultResponse {
-  @ApiProperty({ description: 'The job that ran', enum: MAINTENANCE_JOBS })
+  @ApiProperty({ description: 'The job that ran', enum: ALL_MAINTENANCE_JOBS })
   job!: MaintenanceJob;
 
-  @ApiProperty({ description: 'Rows removed (cleanup, evict) or rows in the refreshed daily metrics view (refresh)' })
+  @ApiProperty({ description: 'Rows removed (cleanup, evict, retire) or rows in the refreshed daily metrics view (refresh)' })
   affected!: number;
 
   @ApiProperty({ description: 'How long the run took, in milliseconds' })
@@ -17,7 +17,7 @@ export class MaintenanceRunResponse {
   @ApiProperty({ description: 'Row id in exercise_cache_maintenance_runs' })
   id!: number;
 
-  @ApiProperty({ enum: MAINTENANCE_JOBS })
+  @ApiProperty({ enum: ALL_MAINTENANCE_JOBS })
   job!: MaintenanceJob;
 
   @ApiProperty({ description: 'ok, failed, or skipped (another replica held the job or had run the scheduled tick)', enum: ['ok', 'failed', 'skipped'] })
