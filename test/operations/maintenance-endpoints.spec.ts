@@ -137,7 +137,7 @@ describe('maintenance endpoints', () => {
         'limit must be an integer from 1 to 1000',
       ]);
       expect((await request(server()).get('/exercise-cache/maintenance/runs?job=vacuum').expect(400)).body.message).toEqual([
-        'job must be one of cleanup, evict, refresh',
+        'job must be one of cleanup, evict, refresh, retire',
       ]);
     });
   });
