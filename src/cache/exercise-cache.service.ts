@@ -277,7 +277,7 @@ export class ExerciseCacheService {
     const keys = await this.repository.deleteOtherVersions(generatorVersion, namespace);
     this.l1.delete(keys);
     if (keys.length > 0) await this.bus.publish({ keys }).catch(() => undefined);
-    this.metrics.invalidated(keys.length);
+    this.metrics.invalidated?.(keys.length);
     return keys.length;
   }
 
