@@ -2,10 +2,14 @@ import type { ClientConfig, Pool } from 'pg';
 import type { CacheHooks } from '../cache/cache-hooks';
 import type { CacheLogger } from '../cache/cache-logger';
 import type { CacheSettings } from '../cache/cache-settings';
-import type { ExerciseSchemaRegistry } from '../quality/schemas/exercise-schema-registry';
+import type { ExerciseSchemaOptions } from '../quality/schemas/schema-registry-of-options';
 
 /** How the cache behaves; every field is optional (defaults in DEFAULT_CACHE_SETTINGS). */
-export interface ExerciseCacheOptions extends Partial<CacheSettings> {
+/**
+ * Schemas (at most one of `schemas`, `exerciseSchemas`, `schemasDir`): every write of a type that
+ * has one is checked, and getOrGenerate retries generate() results that break it.
+ */
+export interface ExerciseCacheOptions extends Partial<CacheSettings>, ExerciseSchemaOptions {
   /** Where warnings go (default: console.warn / console.error); false: nowhere. */
   logger?: CacheLogger | false;
   /** Callbacks for metrics (lookups, writes, generations...). */
@@ -18,8 +22,6 @@ export interface ExerciseCacheOptions extends Partial<CacheSettings> {
   session?: ClientConfig;
   /** A pool of such direct sessions for the generation locks (never ended by the cache); default: the cache opens its own. */
   sessionPool?: Pool;
-  /** JSON Schemas per exercise type (ExerciseSchemaRegistry.fromSchemas / fromDirectory); default: none. */
-  schemas?: ExerciseSchemaRegistry;
 }
 
 /** Where the cache's data lives: a pool of yours, or a URL (then the cache owns its pool). */

@@ -4,6 +4,7 @@ import { CacheLogger, consoleCacheLogger, silentCacheLogger } from '../cache/cac
 import { CacheSettings, resolveCacheSettings } from '../cache/cache-settings';
 import { InvalidCacheRequestError } from '../cache/context-rules';
 import { schemaNameProblem } from '../database/database-schema';
+import { schemaRegistryOf } from '../quality/schemas/schema-registry-of-options';
 import type { ExerciseCacheConfig } from './exercise-cache-options';
 
 /** A running cache: its core, the pool it queries, and whether closing it ends that pool. */
@@ -16,7 +17,7 @@ export interface OpenedExerciseCache {
   close(): Promise<void>;
 }
 
-const CONNECTION_FIELDS = new Set(['pool', 'databaseUrl', 'poolSize', 'statementTimeoutMs', 'logger', 'hooks', 'session', 'sessionPool', 'schemas', 'maintenance', 'schema']);
+const CONNECTION_FIELDS = new Set(['pool', 'databaseUrl', 'poolSize', 'statementTimeoutMs', 'logger', 'hooks', 'session', 'sessionPool', 'schemas', 'exerciseSchemas', 'schemasDir', 'maintenance', 'schema']);
 
 /**
  * Builds a cache from the package's options: validates them (InvalidCacheRequestError naming the
@@ -29,6 +30,8 @@ export function openExerciseCache(config: ExerciseCacheConfig, defaultLogger: Ca
   const schemaProblem = config.schema === undefined ? null : schemaNameProblem(config.schema);
   if (schemaProblem) throw new InvalidCacheRequestError(`schema ${schemaProblem}`);
   const settings = resolveCacheSettings(settingsPart(config), (message) => new InvalidCacheRequestError(message));
+  // Compiled once, before any pool is opened: a broken schema leaves nothing behind.
+  const schemas = schemaRegistryOf(config);
   let pool: Pool;
   let ownsPool = false;
   if (config.pool !== undefined) {
@@ -54,7 +57,7 @@ export function openExerciseCache(config: ExerciseCacheConfig, defaultLogger: Ca
     pool.on('error', (error) => logger.warn(`idle database connection lost: ${error.message}`, 'ExerciseCache'));
     ownsPool = true;
   }
-  const core = new CacheCore({ pool, settings, logger, hooks: config.hooks, session: config.session, sessionPool: config.sessionPool, schemas: config.schemas, schema: config.schema });
+  const core = new CacheCore({ pool, settings, logger, hooks: config.hooks, session: config.session, sessionPool: config.sessionPool, schemas, schema: config.schema });
   let closing: Promise<void> | undefined;
   return {
     core,
