@@ -22,6 +22,8 @@ export interface CacheHooks {
   observeUsageBuffer?(source: () => number): void;
   /** A usage row the database refused for what it holds (dropped). */
   usageRowRejected?(): void;
+  /** getOrGenerate served a stale entry because generate() failed or timed out. */
+  staleServed?(exerciseType: string, reason: 'error' | 'timeout'): void;
   /** A lookup left uncounted because the usage buffer was full. */
   usageEventDropped?(): void;
 }

@@ -29,6 +29,12 @@ export interface CacheSettings {
   lockPoolSize: number;
   /** Connect timeout of the cache's own sessions (LISTEN, generation locks). */
   connectTimeoutMs: number;
+  /**
+   * When generate() fails or runs past generateTimeoutMs, getOrGenerate serves an entry that
+   * expired at most this many seconds ago (or one of another generator version) instead of the
+   * error (0: never).
+   */
+  staleIfErrorSeconds: number;
 }
 
 export const DEFAULT_CACHE_SETTINGS: Readonly<CacheSettings> = Object.freeze({
@@ -46,6 +52,7 @@ export const DEFAULT_CACHE_SETTINGS: Readonly<CacheSettings> = Object.freeze({
   singleFlightWaitMs: 30000,
   lockPoolSize: 5,
   connectTimeoutMs: 2000,
+  staleIfErrorSeconds: 0,
 });
 
 type NumericSetting = Exclude<keyof CacheSettings, 'l1Enabled'>;
@@ -65,6 +72,7 @@ const RANGES: Record<NumericSetting, { min: number; max: number; integer: boolea
   singleFlightWaitMs: { min: 0, max: 600000, integer: true },
   lockPoolSize: { min: 1, max: 200, integer: true },
   connectTimeoutMs: { min: 100, max: 600000, integer: true },
+  staleIfErrorSeconds: { min: 0, max: 2_592_000, integer: true },
 };
 
 /**

@@ -187,6 +187,19 @@ export class ExerciseCacheRepository {
     return rows.map((r) => r.cache_key);
   }
 
+  /**
+   * The entry under this key even if it expired, as long as it expired at most `withinSeconds`
+   * ago (stale-if-error); null otherwise. Only read when generating failed, never on the hit path.
+   */
+  async findRecentByKey(key: string, withinSeconds: number): Promise<CachedEntry | null> {
+    const { rows } = await this.query<EntryRow>(
+      `SELECT ${ENTRY_COLUMNS} FROM ${this.names.exerciseCache}
+       WHERE cache_key = $1 AND expires_at > now() - make_interval(secs => $2) AND quarantined_at IS NULL`,
+      [key, withinSeconds],
+    );
+    return rows.length > 0 ? toEntry(rows[0]) : null;
+  }
+
   /** Removes every entry of one namespace; returns the keys removed. */
   async deleteByNamespace(namespace: string): Promise<string[]> {
     const { rows } = await this.query<{ cache_key: string }>(`DELETE FROM ${this.names.exerciseCache} WHERE namespace = $1 RETURNING cache_key`, [namespace]);

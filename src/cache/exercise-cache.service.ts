@@ -53,6 +53,14 @@ export interface GetOrGenerateOptions extends StoreOptions, LookupOptions {
   acceptNearMiss?: { minOverlap: number };
   /** Calls of generate() (1..10) while it returns exercises that break the type's schema; default 2. */
   generateAttempts?: number;
+  /**
+   * When generate() throws or runs past generateTimeoutMs: serve the entry of this context that
+   * expired at most this many seconds ago, or one of another generator version, instead of the
+   * error (0..2,592,000; default staleIfErrorSeconds of the settings, 0 = never).
+   */
+  staleIfErrorSeconds?: number;
+  /** generate() running longer than this (1..3,600,000 ms) counts as failed; default: no limit. */
+  generateTimeoutMs?: number;
 }
 
 export const DEFAULT_GENERATE_ATTEMPTS = 2;
@@ -182,6 +190,8 @@ export class ExerciseCacheService {
     const { canonical, bucket, exclude, version } = this.prepareLookup(context, options);
     this.assertValidStoreOptions(options);
     assertIntegerInRange(options.generateAttempts, 'generateAttempts', 1, MAX_GENERATE_ATTEMPTS);
+    assertIntegerInRange(options.staleIfErrorSeconds, 'staleIfErrorSeconds', 0, MAX_TTL_SECONDS);
+    assertIntegerInRange(options.generateTimeoutMs, 'generateTimeoutMs', 1, 3_600_000);
     let slot = 1;
     try {
       const entry = await this.findServable(canonical, bucket, exclude, version);
@@ -207,17 +217,34 @@ export class ExerciseCacheService {
       this.logger.warn(`cache storage unavailable, generating without the cache: ${(error as Error).message}`);
     }
     const key = keyOfCanonical(canonical, slot);
-    const result = await this.generations.run(key, () =>
-      this.lock.withLock(key, async (outcome) => {
-        if (outcome !== 'unavailable') {
-          // Another caller may have stored this slot while we waited for the lock.
-          const stored = await this.findLiveByKey(key).catch(() => null);
-          if (stored && !exclude.has(stored.key) && isOfVersion(stored, version)) return { exercise: stored.exercise, entry: stored };
-        }
-        return { exercise: await this.generateAndStore(canonical, slot, generate, options) };
-      }),
-    );
-    return result.exercise;
+    const timeoutMs = options.generateTimeoutMs;
+    const generateInTime = timeoutMs === undefined ? generate : (c: CanonicalContext) => withinTime(generate(c), timeoutMs);
+    try {
+      const result = await this.generations.run(key, () =>
+        this.lock.withLock(key, async (outcome) => {
+          if (outcome !== 'unavailable') {
+            // Another caller may have stored this slot while we waited for the lock.
+            const stored = await this.findLiveByKey(key).catch(() => null);
+            if (stored && !exclude.has(stored.key) && isOfVersion(stored, version)) return { exercise: stored.exercise, entry: stored };
+          }
+          return { exercise: await this.generateAndStore(canonical, slot, generateInTime, options) };
+        }),
+      );
+      return result.exercise;
+    } catch (error) {
+      const stale = await this.staleAfterFailure(key, exclude, options.staleIfErrorSeconds ?? this.settings.staleIfErrorSeconds);
+      if (!stale) throw error;
+      const reason = error instanceof GenerateTimeoutError ? 'timeout' : 'error';
+      this.metrics.staleServed?.(canonical.type, reason);
+      this.logger.warn(`serving a stale ${canonical.type} exercise (key ${key}, expires ${stale.expiresAt.toISOString()}) because generating failed: ${(error as Error).message}`);
+      return stale.exercise;
+    }
+  }
+
+  /** Stale-if-error: the entry of this slot expired at most `windowSeconds` ago (or of another version), or null. */
+  private async staleAfterFailure(key: string, exclude: ReadonlySet<string>, windowSeconds: number): Promise<CachedEntry | null> {
+    if (windowSeconds <= 0 || exclude.has(key)) return null;
+    return this.repository.findRecentByKey(key, windowSeconds).catch(() => null);
   }
 
   /** Live entries with the same difficulty and topics, of any type. */
@@ -547,4 +574,22 @@ export class ExerciseCacheService {
       .catch((error: Error) => this.logger.warn(`size-bound eviction failed: ${error.message}`))
       .finally(() => (this.evicting = undefined));
   }
+}
+
+/** generate() ran past generateTimeoutMs. */
+export class GenerateTimeoutError extends Error {
+  constructor(readonly timeoutMs: number) {
+    super(`generate() did not finish within ${timeoutMs} ms`);
+    this.name = 'GenerateTimeoutError';
+  }
+}
+
+/** The promise's outcome, or GenerateTimeoutError after `timeoutMs`; a late result is dropped. */
+function withinTime<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new GenerateTimeoutError(timeoutMs)), timeoutMs);
+  });
+  promise.catch(() => undefined); // a generation that fails after the timeout is not an unhandled rejection
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

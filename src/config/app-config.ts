@@ -95,6 +95,10 @@ export class AppConfig {
   @Transform(toInt) @IsInt() @Min(1) @Max(20)
   VARIANTS_PER_CONTEXT = 1;
 
+  /** getOrGenerate serves an entry expired at most this long ago when generate() fails (0: never). */
+  @Transform(toInt) @IsInt() @Min(0) @Max(2_592_000)
+  STALE_IF_ERROR_SECONDS = 0;
+
   /** Run LRU eviction after every this many writes on a replica, between scheduled evictions. */
   @Transform(toInt) @IsInt() @Min(0) @Max(10_000_000)
   EVICT_EVERY_WRITES = 1000;

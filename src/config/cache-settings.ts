@@ -19,5 +19,6 @@ export function cacheSettingsOf(config: AppConfig): CacheSettings {
     // Half the main pool: waiting generations must never take every connection.
     lockPoolSize: Math.max(2, Math.ceil(config.DATABASE_POOL_SIZE / 2)),
     connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
+    staleIfErrorSeconds: config.STALE_IF_ERROR_SECONDS,
   };
 }

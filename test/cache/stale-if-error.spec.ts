@@ -1,0 +1,81 @@
+import { cacheKeyFor } from '../../src/cache/cache-key';
+import { ExerciseCacheService, GenerateTimeoutError } from '../../src/cache/exercise-cache.service';
+import { TestApp, startTestApp } from '../support/test-app';
+import { TestDatabase, createTestDatabase } from '../support/test-database';
+import { contextFor } from './cache-test-kit';
+
+/** Stale-if-error (RFC 5861): a failed generation falls back to a recently expired entry. */
+describe(`${ExerciseCacheService.name}.getOrGenerate stale-if-error`, () => {
+  let db: TestDatabase;
+  let t: TestApp;
+  let cache: ExerciseCacheService;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    t = await startTestApp(db.url, { STALE_IF_ERROR_SECONDS: '600' });
+    cache = t.app.get(ExerciseCacheService);
+  });
+  afterAll(async () => {
+    await t?.close();
+    await db?.drop();
+  });
+
+  /** Stores an exercise and moves its expiry into the past (no L1 copy exists: it was never read). */
+  async function storeExpired(label: string, secondsAgo: number, options: { generatorVersion?: string } = {}) {
+    const context = contextFor(label);
+    await cache.set(context, { question: `old ${label}` }, options);
+    await db.pool.query(`UPDATE exercise_cache SET created_at = now() - make_interval(secs => $2 + 3600), expires_at = now() - make_interval(secs => $2) WHERE cache_key = $1`, [cacheKeyFor(context), secondsAgo]);
+    return context;
+  }
+  const failing = () => jest.fn(async () => {
+    throw new Error('provider outage');
+  });
+
+  it('serves an entry expired within the window when generate() throws, and keeps it', async () => {
+    const context = await storeExpired('sie_throw', 60);
+    const generate = failing();
+    expect(await cache.getOrGenerate(context, generate)).toEqual({ question: 'old sie_throw' });
+    expect(generate).toHaveBeenCalledTimes(1);
+    expect(await cache.get(context)).toBeNull(); // still expired: stale answers are only for failures
+  });
+
+  it('throws the error when the entry expired longer ago than the window', async () => {
+    const context = await storeExpired('sie_too_old', 601);
+    await expect(cache.getOrGenerate(context, failing())).rejects.toThrow('provider outage');
+  });
+
+  it('takes the window per call, and 0 turns it off', async () => {
+    const context = await storeExpired('sie_per_call', 60);
+    await expect(cache.getOrGenerate(context, failing(), { staleIfErrorSeconds: 30 })).rejects.toThrow('provider outage');
+    await expect(cache.getOrGenerate(context, failing(), { staleIfErrorSeconds: 0 })).rejects.toThrow('provider outage');
+    expect(await cache.getOrGenerate(context, failing(), { staleIfErrorSeconds: 120 })).toEqual({ question: 'old sie_per_call' });
+  });
+
+  it('throws the error when there is no entry at all', async () => {
+    await expect(cache.getOrGenerate(contextFor('sie_nothing'), failing())).rejects.toThrow('provider outage');
+  });
+
+  it('serves the stale entry when generate() runs past generateTimeoutMs', async () => {
+    const context = await storeExpired('sie_timeout', 5);
+    const never = jest.fn(() => new Promise<Record<string, unknown>>(() => undefined));
+    expect(await cache.getOrGenerate(context, never, { generateTimeoutMs: 50 })).toEqual({ question: 'old sie_timeout' });
+    await expect(cache.getOrGenerate(contextFor('sie_timeout_none'), never, { generateTimeoutMs: 50 })).rejects.toBeInstanceOf(GenerateTimeoutError);
+  });
+
+  it('serves a live entry of another generator version when generating the asked version fails', async () => {
+    const context = contextFor('sie_version');
+    await cache.set(context, { question: 'v1' }, { generatorVersion: 'v1' });
+    expect(await cache.getOrGenerate(context, failing(), { generatorVersion: 'v2' })).toEqual({ question: 'v1' });
+    expect(await cache.get(context, { generatorVersion: 'v2' })).toBeNull();
+  });
+
+  it('never serves an excluded entry as stale', async () => {
+    const context = await storeExpired('sie_excluded', 60);
+    await expect(cache.getOrGenerate(context, failing(), { exclude: [cacheKeyFor(context)] })).rejects.toThrow('provider outage');
+  });
+
+  it('rejects out-of-range options with a clear 400', async () => {
+    await expect(cache.getOrGenerate(contextFor('sie_bad'), failing(), { staleIfErrorSeconds: -1 })).rejects.toThrow('staleIfErrorSeconds must be an integer from 0 to 2592000');
+    await expect(cache.getOrGenerate(contextFor('sie_bad'), failing(), { generateTimeoutMs: 0 })).rejects.toThrow('generateTimeoutMs must be an integer from 1 to 3600000');
+  });
+});
