@@ -26,6 +26,8 @@ export interface EntryToStore {
   topics: string[];
   namespace?: string;
   generatorVersion?: string;
+  /** Seconds after expiry the row must survive cleanup (stale-if-error window). */
+  staleGraceSeconds?: number;
   userContextHash: string;
   /** Serialised once by the service; stored as jsonb. */
   exerciseJson: string;

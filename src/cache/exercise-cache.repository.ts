@@ -127,13 +127,13 @@ export class ExerciseCacheRepository {
     const { rows } = await this.query<{ cache_key: string; expires_at: Date }>({
       name: this.names.statement('exercise_cache_upsert'),
       text: `INSERT INTO ${this.names.exerciseCache} (cache_key, context_key, variant, exercise_type, exercise_data, user_context_hash,
-               difficulty, topics, expires_at, generation_cost, generation_time_ms, namespace, generator_version)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now() + make_interval(secs => $9), $10, $11, $12, $13)
+               difficulty, topics, expires_at, generation_cost, generation_time_ms, namespace, generator_version, stale_grace_seconds)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now() + make_interval(secs => $9), $10, $11, $12, $13, $14)
              ON CONFLICT (cache_key) DO UPDATE SET
                exercise_data = excluded.exercise_data, expires_at = excluded.expires_at, created_at = now(),
                last_used_at = now(), usage_count = 0, generation_cost = excluded.generation_cost,
                generation_time_ms = excluded.generation_time_ms, quarantined_at = NULL,
-               generator_version = excluded.generator_version
+               generator_version = excluded.generator_version, stale_grace_seconds = excluded.stale_grace_seconds
              RETURNING cache_key, expires_at`,
       values: [
         entry.key,
@@ -149,6 +149,7 @@ export class ExerciseCacheRepository {
         entry.generationTimeMs ?? null,
         entry.namespace ?? null,
         entry.generatorVersion ?? null,
+        entry.staleGraceSeconds ?? 0,
       ],
     }, undefined, db);
     return { key: rows[0].cache_key, expiresAt: rows[0].expires_at };

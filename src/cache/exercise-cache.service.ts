@@ -547,6 +547,7 @@ export class ExerciseCacheService {
       topics: canonical.topics,
       namespace: canonical.namespace,
       generatorVersion: options.generatorVersion,
+      staleGraceSeconds: this.settings.staleIfErrorSeconds,
       userContextHash: userContextHashFor(canonical),
       exerciseJson: JSON.stringify(exercise),
       ttlSeconds: options.ttlSeconds ?? this.settings.defaultTtlSeconds,

@@ -78,4 +78,25 @@ describe(`${ExerciseCacheService.name}.getOrGenerate stale-if-error`, () => {
     await expect(cache.getOrGenerate(contextFor('sie_bad'), failing(), { staleIfErrorSeconds: -1 })).rejects.toThrow('staleIfErrorSeconds must be an integer from 0 to 2592000');
     await expect(cache.getOrGenerate(contextFor('sie_bad'), failing(), { generateTimeoutMs: 0 })).rejects.toThrow('generateTimeoutMs must be an integer from 1 to 3600000');
   });
+
+  describe('cleanup', () => {
+    const count = async (sql: string, values: unknown[] = []) => Number((await db.pool.query(sql, values)).rows[0].n);
+
+    it('keeps an expired entry through its stale grace (still counted as expired), and deletes it after', async () => {
+      const inGrace = await storeExpired('sie_cleanup_grace', 60);
+      const pastGrace = await storeExpired('sie_cleanup_past', 601);
+      const keys = [cacheKeyFor(inGrace), cacheKeyFor(pastGrace)];
+      expect(await count('SELECT stale_grace_seconds AS n FROM exercise_cache WHERE cache_key = $1', [keys[0]])).toBe(600);
+      expect(await count('SELECT count(*) AS n FROM expired_exercises WHERE cache_key = ANY($1)', [keys])).toBe(2);
+      expect(await count(`SELECT expired_entries AS n FROM exercise_cache_stats WHERE exercise_type = 'sie_cleanup_grace'`)).toBe(1);
+
+      expect(await cache.cleanupExpired()).toBeGreaterThanOrEqual(1);
+      expect((await db.pool.query('SELECT cache_key FROM exercise_cache WHERE cache_key = ANY($1)', [keys])).rows).toEqual([{ cache_key: keys[0] }]);
+      expect(await cache.getOrGenerate(inGrace, failing())).toEqual({ question: 'old sie_cleanup_grace' });
+
+      await db.pool.query(`UPDATE exercise_cache SET expires_at = now() - interval '601 seconds' WHERE cache_key = $1`, [keys[0]]);
+      await cache.cleanupExpired();
+      expect(await count('SELECT count(*) AS n FROM exercise_cache WHERE cache_key = $1', [keys[0]])).toBe(0);
+    });
+  });
 });
