@@ -1,4 +1,4 @@
-import { BadRequestException, Body, ConflictException, Controller, Delete, ForbiddenException, Get, Headers, HttpCode, NotFoundException, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { BadRequestException, Body, ConflictException, Controller, Delete, ForbiddenException, GatewayTimeoutException, Get, Headers, HttpCode, NotFoundException, Param, Post, Query, Req, Res } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiConflictResponse,
@@ -13,6 +13,7 @@ import {
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiKeyVerifier } from '../auth/api-key-verifier';
 import { ExerciseContext, cacheKeyFor } from './cache-key';
+import { ageSecondsOf, entityTagOf, ifNoneMatchHits, parseRequestCacheControl, secondsLeftOf } from './request-cache-control';
 import type { CachedEntry } from './cache-entry';
 import { CacheMissResponse, CachedExerciseResponse, InvalidatedResponse, NearMissResponse, StoredExerciseResponse } from './dto/exercise-responses.dto';
 import { LeaseLookupQueryDto } from './dto/lease-lookup-query.dto';
@@ -63,8 +64,21 @@ export class ExerciseCacheController {
       return this.leaseLookup(context, options, query.lease, query.wait ?? 0, reply);
     }
     if (query.wait !== undefined) throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: ['wait only applies with lease'] });
-    const entry = await this.cache.lookup(context, options);
-    return answer(reply, entry, () => cacheKeyFor(context), 'no cached exercise for this context');
+    const control = parseRequestCacheControl(request.headers['cache-control']);
+    if (!control) {
+      const entry = await this.cache.lookup(context, options);
+      return answer(reply, entry, () => cacheKeyFor(context), 'no cached exercise for this context', request);
+    }
+    // RFC 9111 request directives: the stored entry answers only if they allow it; counted once.
+    const peeked = await this.cache.peek(context, options);
+    let entry = control.noCache ? null : peeked.entry;
+    if (entry && control.maxAge !== undefined && ageSecondsOf(entry.createdAt) > control.maxAge) entry = null;
+    const served = this.cache.recordLookup(peeked.canonical, entry);
+    if (!served && control.onlyIfCached) {
+      void reply.header('X-Cache', 'MISS');
+      throw new GatewayTimeoutException({ statusCode: 504, error: 'Gateway Timeout', message: 'only-if-cached: no cached exercise for this context', key: cacheKeyFor(context) });
+    }
+    return answer(reply, served, () => cacheKeyFor(context), 'no cached exercise for this context', request);
   }
 
   @Get('near')
@@ -78,8 +92,8 @@ export class ExerciseCacheController {
   @Get(':key')
   @ApiOkResponse({ type: CachedExerciseResponse, description: 'Hit (X-Cache: HIT)' })
   @ApiNotFoundResponse({ type: CacheMissResponse, description: 'Miss (X-Cache: MISS)' })
-  async byKey(@Param() { key }: KeyParamDto, @Res({ passthrough: true }) reply: Reply): Promise<CachedExerciseResponse> {
-    return answer(reply, await this.cache.getByKey(key), () => key, 'no cached exercise with this key');
+  async byKey(@Param() { key }: KeyParamDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: Reply): Promise<CachedExerciseResponse> {
+    return answer(reply, await this.cache.getByKey(key), () => key, 'no cached exercise with this key', request);
   }
 
   @Post()
@@ -176,12 +190,26 @@ function contextOf(query: { type: string; difficulty: number; topics: string[]; 
   return context;
 }
 
-/** `keyOfMiss` is only computed on a miss: hashing the context again on every hit costs. */
-function answer(reply: Reply, entry: CachedEntry | null, keyOfMiss: () => string, missMessage: string): CachedExerciseResponse {
+/**
+ * `keyOfMiss` is only computed on a miss: hashing the context again on every hit costs. A hit
+ * carries its validator (ETag), Age and how long it stays fresh; If-None-Match naming the
+ * validator gets 304 without a body.
+ */
+function answer(reply: Reply, entry: CachedEntry | null, keyOfMiss: () => string, missMessage: string, request?: FastifyRequest): CachedExerciseResponse {
   if (!entry) {
     void reply.header('X-Cache', 'MISS');
     throw new NotFoundException({ statusCode: 404, message: missMessage, key: keyOfMiss() });
   }
-  void reply.header('X-Cache', 'HIT');
+  const now = Date.now();
+  const tag = entityTagOf(entry.key, entry.createdAt);
+  void reply
+    .header('X-Cache', 'HIT')
+    .header('ETag', tag)
+    .header('Age', String(ageSecondsOf(entry.createdAt, now)))
+    .header('Cache-Control', `private, max-age=${secondsLeftOf(entry.expiresAt, now)}`);
+  if (request && ifNoneMatchHits(request.headers['if-none-match'], tag)) {
+    void reply.status(304);
+    return undefined as unknown as CachedExerciseResponse;
+  }
   return CachedExerciseResponse.from(entry);
 }
