@@ -7,6 +7,7 @@ import { isStorageUnavailable } from '../common/storage-unavailable';
 import { withApplication } from './cli-context';
 import { registerEntryCommands } from './commands/entry.commands';
 import { registerMaintenanceCommands } from './commands/maintenance.commands';
+import { registerMigrateCommand } from './commands/migrate.command';
 import { registerQualityCommands } from './commands/quality.commands';
 import type { GlobalOptions, Run } from './commands/run';
 import { registerStatsCommand } from './commands/stats.command';
@@ -47,6 +48,7 @@ export function buildProgram(run: Run): Command {
       'after',
       '\nExit codes: 0 ok, 1 runtime error, 2 usage error, 3 not found (get miss, invalidate removed nothing, no such quarantined entry), 4 import rejected some lines.',
     );
+  registerMigrateCommand(program);
   registerStatsCommand(program, run);
   registerMaintenanceCommands(program, run);
   registerEntryCommands(program, run);

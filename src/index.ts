@@ -1,0 +1,20 @@
+// The package entry `exercise-cache`: framework-free (no Nest, no Prisma client needed).
+export { createExerciseCacheDB, createExerciseCache } from './library/create-exercise-cache';
+export { ExerciseCacheDB } from './library/exercise-cache-db';
+export { migrate } from './library/migrate';
+export type { MigrateConfig } from './library/migrate';
+export type { ExerciseCacheOptions, ExerciseCacheConnection, ExerciseCacheConfig } from './library/exercise-cache-options';
+export { cacheKeyFor, contextKeyFor, normalizeTopics, CACHE_KEY_VERSION } from './cache/cache-key';
+export type { ExerciseContext, CanonicalContext } from './cache/cache-key';
+export type { CachedEntry } from './cache/cache-entry';
+export type { Exercise, GetOrGenerateOptions, LookupOptions, StoreOptions, StoredExercise } from './cache/exercise-cache.service';
+export { InvalidCacheRequestError } from './cache/context-rules';
+export { CacheNotMigratedError } from './cache/cache-not-migrated.error';
+export { StorageUnavailableError, isStorageUnavailable } from './common/storage-unavailable';
+export { DEFAULT_CACHE_SETTINGS } from './cache/cache-settings';
+export type { CacheSettings } from './cache/cache-settings';
+export type { CacheLogger } from './cache/cache-logger';
+export type { CacheHooks, LookupOutcome } from './cache/cache-hooks';
+export { ExerciseSchemaRegistry } from './quality/schemas/exercise-schema-registry';
+export type { ExerciseSchemas } from './quality/schemas/exercise-schema-registry';
+export { ExerciseSchemaViolationError } from './quality/schemas/exercise-schema.errors';
