@@ -104,7 +104,12 @@ export class ExerciseCacheController {
     description: 'The token a lease lookup returned: stores into the leased slot and releases the lease (409 if it expired and went to another caller)',
   })
   @ApiConflictResponse({ description: 'X-Cache-Lease: the lease expired and was given to another caller (or is for another context); nothing stored' })
-  async store(@Body() body: StoreExerciseDto, @Headers('x-cache-lease') leaseToken?: string): Promise<StoredExerciseResponse> {
+  async store(
+    @Body() body: StoreExerciseDto,
+    @Res({ passthrough: true }) reply: Reply,
+    @Headers('x-cache-lease') leaseToken?: string,
+    @Headers('cache-control') cacheControl?: string,
+  ): Promise<StoredExerciseResponse> {
     const options = {
       ttlSeconds: body.ttlSeconds,
       generationCost: body.generationCost,
@@ -112,6 +117,13 @@ export class ExerciseCacheController {
       generatorVersion: body.generatorVersion,
       variants: body.variants,
     };
+    if (cacheControl !== undefined && /(^|,)\s*no-store\s*(,|$)/i.test(cacheControl)) {
+      // RFC 9111 no-store: validated like any store, answered 200 (nothing created), nothing kept.
+      if (leaseToken !== undefined) throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: ['Cache-Control: no-store cannot fill a lease (X-Cache-Lease)'] });
+      const { key, expiresAt } = this.cache.validateStore(body.context, body.exercise, options);
+      void reply.status(200).header('Cache-Control', 'no-store');
+      return { key, expiresAt: expiresAt.toISOString() };
+    }
     if (leaseToken === undefined) {
       const { key, expiresAt } = await this.cache.set(body.context, body.exercise, options);
       return { key, expiresAt: expiresAt.toISOString() };

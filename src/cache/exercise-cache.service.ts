@@ -143,6 +143,19 @@ export class ExerciseCacheService {
   }
 
   /** Stores an exercise; with variants > 1 as a new variant while the bucket has room. */
+  /**
+   * Every check set() makes, without storing (Cache-Control: no-store): the key the exercise would
+   * be stored under (variant 1) and when it would expire.
+   */
+  validateStore(context: ExerciseContext, exercise: Exercise, options: StoreOptions = {}): StoredExercise {
+    assertValidContext(context);
+    assertValidExercise(exercise);
+    this.assertMatchesSchema(context.type, exercise, 'write');
+    this.assertValidStoreOptions(options);
+    const ttlSeconds = options.ttlSeconds ?? this.settings.defaultTtlSeconds;
+    return { key: keyOfCanonical(canonicalize(context), 1), expiresAt: new Date(Date.now() + ttlSeconds * 1000) };
+  }
+
   async set(context: ExerciseContext, exercise: Exercise, options: StoreOptions = {}): Promise<StoredExercise> {
     assertValidContext(context);
     assertValidExercise(exercise);

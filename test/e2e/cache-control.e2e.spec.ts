@@ -75,4 +75,16 @@ describe('Cache-Control and validators (REST)', () => {
     await lookup('cc_only_if_cached').set('Cache-Control', 'only-if-cached').expect(200);
     await lookup('cc_only_if_cached').set('Cache-Control', 'no-cache, only-if-cached').expect(504);
   });
+
+  it('POST with Cache-Control: no-store validates and answers without storing', async () => {
+    const res = await e.http().post('/exercise-cache').set('Cache-Control', 'no-store').send(storeBody('cc_no_store', ['a'], { ttlSeconds: 60 })).expect(200);
+    expect(res.body.key).toBe(cacheKeyFor({ type: 'cc_no_store', difficulty: 3, topics: ['a'] }));
+    expect(Date.parse(res.body.expiresAt)).toBeGreaterThan(Date.now());
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect((await e.db.pool.query(`SELECT 1 FROM exercise_cache WHERE exercise_type = 'cc_no_store'`)).rows).toEqual([]);
+    await lookup('cc_no_store').expect(404);
+    const bad = await e.http().post('/exercise-cache').set('Cache-Control', 'no-store').send(storeBody('cc_no_store', ['a'], { ttlSeconds: 0 })).expect(400);
+    expect(bad.body.message).toEqual(expect.arrayContaining([expect.stringContaining('ttlSeconds')]));
+    await e.http().post('/exercise-cache').set('Cache-Control', 'no-store').set('X-Cache-Lease', '0'.repeat(32)).send(storeBody('cc_no_store', ['a'])).expect(400);
+  });
 });
