@@ -52,6 +52,12 @@ export class ExerciseCacheController {
       'Retry-After': { description: 'With lease, when the wait ran out: seconds until the current lease expires (at least 1)', schema: { type: 'integer' } },
     },
   })
+  @ApiHeader({
+    name: 'cache-control',
+    required: false,
+    description: 'RFC 9111 request directives (without lease): no-cache (skip the stored entry: a miss), max-age=N (only an entry at most N s old), only-if-cached (504 on a miss)',
+  })
+  @ApiHeader({ name: 'if-none-match', required: false, description: "The ETag of a hit: 304 without a body while the entry is unchanged" })
   async lookup(
     @Query() query: LeaseLookupQueryDto,
     @Req() request: FastifyRequest,
@@ -104,6 +110,7 @@ export class ExerciseCacheController {
     description: 'The token a lease lookup returned: stores into the leased slot and releases the lease (409 if it expired and went to another caller)',
   })
   @ApiConflictResponse({ description: 'X-Cache-Lease: the lease expired and was given to another caller (or is for another context); nothing stored' })
+  @ApiHeader({ name: 'cache-control', required: false, description: 'no-store: validate the body and answer 200 with the key, storing nothing (RFC 9111)' })
   async store(
     @Body() body: StoreExerciseDto,
     @Res({ passthrough: true }) reply: Reply,
