@@ -44,6 +44,10 @@ export interface LookupOptions {
   variants?: number;
   /** Only entries written with this generator version are fresh; others are a miss. */
   generatorVersion?: string;
+  /** Cache-Control no-cache: do not answer from a stored entry (a miss; getOrGenerate generates anew). */
+  noCache?: boolean;
+  /** Cache-Control max-age: only an entry stored at most this many seconds ago answers (0..2,592,000). */
+  maxAgeSeconds?: number;
   /** Keys this learner has already seen (at most 100). */
   exclude?: readonly string[];
 }
@@ -61,6 +65,12 @@ export interface GetOrGenerateOptions extends StoreOptions, LookupOptions {
   staleIfErrorSeconds?: number;
   /** generate() running longer than this (1..3,600,000 ms) counts as failed; default: no limit. */
   generateTimeoutMs?: number;
+}
+
+/** Request directives of one lookup (RFC 9111 no-cache and max-age). */
+interface LookupControl {
+  noCache: boolean;
+  maxAgeSeconds?: number;
 }
 
 export const DEFAULT_GENERATE_ATTEMPTS = 2;
@@ -128,8 +138,8 @@ export class ExerciseCacheService {
 
   /** Like get(), with the entry's key, timestamps and usage. */
   async lookup(context: ExerciseContext, options: LookupOptions = {}): Promise<CachedEntry | null> {
-    const { canonical, bucket, exclude, version } = this.prepareLookup(context, options);
-    const entry = await this.findServable(canonical, bucket, exclude, version);
+    const { canonical, bucket, exclude, version, control } = this.prepareLookup(context, options);
+    const entry = await this.findServable(canonical, bucket, exclude, version, control);
     if (entry) return this.serveHit(entry);
     this.usage.recordMiss(canonical.type, canonical.difficulty);
     return null;
@@ -200,14 +210,15 @@ export class ExerciseCacheService {
     generate: (context: CanonicalContext) => Promise<Exercise>,
     options: GetOrGenerateOptions = {},
   ): Promise<Exercise> {
-    const { canonical, bucket, exclude, version } = this.prepareLookup(context, options);
+    const { canonical, bucket, exclude, version, control } = this.prepareLookup(context, options);
     this.assertValidStoreOptions(options);
+    const calledAt = Date.now();
     assertIntegerInRange(options.generateAttempts, 'generateAttempts', 1, MAX_GENERATE_ATTEMPTS);
     assertIntegerInRange(options.staleIfErrorSeconds, 'staleIfErrorSeconds', 0, MAX_TTL_SECONDS);
     assertIntegerInRange(options.generateTimeoutMs, 'generateTimeoutMs', 1, 3_600_000);
     let slot = 1;
     try {
-      const entry = await this.findServable(canonical, bucket, exclude, version);
+      const entry = await this.findServable(canonical, bucket, exclude, version, control);
       if (entry) {
         this.usage.recordHit(entry);
         return entry.exercise;
@@ -238,7 +249,12 @@ export class ExerciseCacheService {
           if (outcome !== 'unavailable') {
             // Another caller may have stored this slot while we waited for the lock.
             const stored = await this.findLiveByKey(key).catch(() => null);
-            if (stored && !exclude.has(stored.key) && isOfVersion(stored, version)) return { exercise: stored.exercise, entry: stored };
+            // With no-cache only an exercise stored since this call began (a concurrent regeneration) will
+            // do; a second of slack for the difference between the database clock and this one.
+            const storedAt = stored?.createdAt.getTime() ?? 0;
+            const recentEnough =
+              (!control.noCache || storedAt >= calledAt - 1000) && (control.maxAgeSeconds === undefined || Date.now() - storedAt <= control.maxAgeSeconds * 1000);
+            if (stored && recentEnough && !exclude.has(stored.key) && isOfVersion(stored, version)) return { exercise: stored.exercise, entry: stored };
           }
           return { exercise: await this.generateAndStore(canonical, slot, generateInTime, options) };
         }),
@@ -394,7 +410,7 @@ export class ExerciseCacheService {
   /** lookup() without recording the outcome; the caller records it with recordLookup(). */
   async peek(context: ExerciseContext, options: LookupOptions = {}): Promise<{ entry: CachedEntry | null; canonical: CanonicalContext; bucket: number; exclude: Set<string>; version?: string }> {
     const prepared = this.prepareLookup(context, options);
-    return { ...prepared, entry: await this.findServable(prepared.canonical, prepared.bucket, prepared.exclude, prepared.version) };
+    return { ...prepared, entry: await this.findServable(prepared.canonical, prepared.bucket, prepared.exclude, prepared.version, prepared.control) };
   }
 
   /** Counts a lookup made with peek(): a hit when it ended with an entry (returned as served, see serveHit), a miss otherwise. */
@@ -456,11 +472,14 @@ export class ExerciseCacheService {
     assertIntegerInRange(options.variants, 'variants', 1, MAX_VARIANTS);
     assertValidKeys(options.exclude ?? []);
     assertValidGeneratorVersion(options.generatorVersion);
+    assertIntegerInRange(options.maxAgeSeconds, 'maxAgeSeconds', 0, MAX_TTL_SECONDS);
+    if (options.noCache !== undefined && typeof options.noCache !== 'boolean') throw new InvalidCacheRequestError('noCache must be true or false');
     return {
       canonical: canonicalize(context),
       bucket: options.variants ?? this.settings.variantsPerContext,
       exclude: new Set(options.exclude ?? []),
       version: options.generatorVersion,
+      control: { noCache: options.noCache === true, maxAgeSeconds: options.maxAgeSeconds },
     };
   }
 
@@ -475,14 +494,19 @@ export class ExerciseCacheService {
   }
 
   /** One round trip at most: L1 first, then the single row (or the variants of the context). */
-  private async findServable(canonical: CanonicalContext, bucket: number, exclude: Set<string>, version?: string): Promise<CachedEntry | null> {
+  private async findServable(canonical: CanonicalContext, bucket: number, exclude: Set<string>, version?: string, control?: LookupControl): Promise<CachedEntry | null> {
+    if (control?.noCache) return null;
+    let entry: CachedEntry | null;
     if (bucket === 1) {
       const key = keyOfCanonical(canonical, 1);
       if (exclude.has(key)) return null;
-      const entry = await this.findLiveByKey(key);
-      return entry && isOfVersion(entry, version) ? entry : null;
+      entry = await this.findLiveByKey(key);
+      if (entry && !isOfVersion(entry, version)) entry = null;
+    } else {
+      entry = await this.variants.pickServable(canonical, bucket, exclude, version);
     }
-    return this.variants.pickServable(canonical, bucket, exclude, version);
+    if (entry && control?.maxAgeSeconds !== undefined && Date.now() - entry.createdAt.getTime() > control.maxAgeSeconds * 1000) return null;
+    return entry;
   }
 
   private async findLiveByKey(key: string): Promise<CachedEntry | null> {
