@@ -1,7 +1,7 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { DaysQueryDto, LimitQueryDto } from './dto/lookup-query.dto';
-import { DailyMetricsResponse, EntrySummaryResponse, OverviewStatsResponse, TypeStatsResponse } from './dto/stats-responses.dto';
+import { DailyMetricsResponse, EntryGroupStatsResponse, EntrySummaryResponse, OverviewStatsResponse, TypeStatsResponse } from './dto/stats-responses.dto';
 import { ExerciseCacheService } from './exercise-cache.service';
 import { QuarantineService } from '../quality/quarantine/quarantine.service';
 
@@ -23,6 +23,18 @@ export class ExerciseCacheStatsController {
   @ApiOkResponse({ type: [TypeStatsResponse] })
   async statsByType(): Promise<Record<string, unknown>[]> {
     return this.quarantine.withCountsByType(await this.cache.statsByType());
+  }
+
+  @Get('stats/namespaces')
+  @ApiOkResponse({ type: [EntryGroupStatsResponse], description: 'Stored entries per namespace (lookup outcomes are not kept per namespace)' })
+  statsByNamespace(): Promise<Record<string, unknown>[]> {
+    return this.cache.statsByNamespace();
+  }
+
+  @Get('stats/generator-versions')
+  @ApiOkResponse({ type: [EntryGroupStatsResponse], description: 'Stored entries per generator version (lookup outcomes are not kept per version)' })
+  statsByGeneratorVersion(): Promise<Record<string, unknown>[]> {
+    return this.cache.statsByGeneratorVersion();
   }
 
   @Get('popular')

@@ -361,6 +361,23 @@ export class ExerciseCacheRepository {
     return rows.map((row) => numbersOf(row, fields));
   }
 
+  /**
+   * Stored entries grouped by namespace or by generator version (null: entries without one):
+   * rows, live and expired rows, and uses served. Lookup outcomes are not kept per group.
+   */
+  async entriesBy(group: 'namespace' | 'generator_version'): Promise<Record<string, unknown>[]> {
+    const { rows, fields } = await this.query(
+      `SELECT ${group} AS name, count(*) AS total_entries,
+              count(*) FILTER (WHERE expires_at > now()) AS active_entries,
+              count(*) FILTER (WHERE expires_at <= now()) AS expired_entries,
+              coalesce(sum(usage_count), 0) AS total_usage
+       FROM ${this.names.exerciseCache}
+       GROUP BY ${group}
+       ORDER BY total_entries DESC, name NULLS FIRST`,
+    );
+    return rows.map((row) => numbersOf(row, fields));
+  }
+
   async popular(limit: number): Promise<Record<string, unknown>[]> {
     const { rows, fields } = await this.query(`SELECT * FROM ${this.names.popularExercises}($1::int)`, [limit]);
     return rows.map((row) => numbersOf(row, fields));

@@ -357,6 +357,18 @@ export class ExerciseCacheService {
     return this.repository.statsByType();
   }
 
+  /** Stored entries per namespace (name null: entries without one). */
+  async statsByNamespace(): Promise<Record<string, unknown>[]> {
+    await this.usage.flush();
+    return this.repository.entriesBy('namespace');
+  }
+
+  /** Stored entries per generator version (name null: entries written without one). */
+  async statsByGeneratorVersion(): Promise<Record<string, unknown>[]> {
+    await this.usage.flush();
+    return this.repository.entriesBy('generator_version');
+  }
+
   async popular(limit = 10): Promise<Record<string, unknown>[]> {
     assertIntegerInRange(limit, 'limit', 1, 1000);
     await this.usage.flush();

@@ -121,4 +121,14 @@ describe('generatorVersion (REST)', () => {
     expect((await e.http().get('/exercise-cache?type=gv_bad&difficulty=3&generatorVersion=').expect(400)).body.message).toEqual(message);
     expect((await versionsOf('gv_bad'))).toEqual([]);
   });
+
+  it('GET /stats/generator-versions counts stored entries per version', async () => {
+    await store('gv_stats', ['a'], 'stats-v1').expect(201);
+    await store('gv_stats', ['b'], 'stats-v1').expect(201);
+    await store('gv_stats', ['c'], 'stats-v2').expect(201);
+    const { body } = await e.http().get('/exercise-cache/stats/generator-versions').expect(200);
+    const byName = new Map(body.map((row: { name: string | null; totalEntries: number }) => [row.name, row.totalEntries]));
+    expect(byName.get('stats-v1')).toBe(2);
+    expect(byName.get('stats-v2')).toBe(1);
+  });
 });

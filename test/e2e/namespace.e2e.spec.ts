@@ -101,4 +101,19 @@ describe('namespace (REST)', () => {
     const res = await e.http().delete('/exercise-cache?namespace=a&difficulty=9').expect(400);
     expect(res.body.message).toContain('difficulty must be an integer from 1 to 5');
   });
+
+  it('GET /stats/namespaces counts stored entries per namespace', async () => {
+    await store('ns_stats', ['a'], 'stats-only').expect(201);
+    await store('ns_stats', ['b'], 'stats-only').expect(201);
+    await e.http().get('/exercise-cache?type=ns_stats&difficulty=3&topics=a&namespace=stats-only').expect(200);
+    const { body } = await e.http().get('/exercise-cache/stats/namespaces').expect(200);
+    expect(body.find((row: { name: string | null }) => row.name === 'stats-only')).toEqual({
+      name: 'stats-only',
+      totalEntries: 2,
+      activeEntries: 2,
+      expiredEntries: 0,
+      totalUsage: 1,
+    });
+    expect(body.some((row: { name: string | null }) => row.name === null)).toBe(true);
+  });
 });

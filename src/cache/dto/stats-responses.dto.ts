@@ -21,6 +21,15 @@ export class OverviewStatsResponse {
   @ApiProperty({ description: 'Entries in quarantine now (never served)' }) quarantinedEntries!: number;
 }
 
+/** Stored entries of one namespace or generator version. */
+export class EntryGroupStatsResponse {
+  @ApiPropertyOptional({ description: 'Namespace or generator version; null: entries without one', nullable: true }) name!: string | null;
+  @ApiProperty({ description: 'Rows of this group' }) totalEntries!: number;
+  @ApiProperty({ description: 'Live rows' }) activeEntries!: number;
+  @ApiProperty({ description: 'Expired rows' }) expiredEntries!: number;
+  @ApiProperty({ description: 'Sum of usage_count (uses served)' }) totalUsage!: number;
+}
+
 /** exercise_cache_stats in camelCase: one row per exercise type. */
 export class TypeStatsResponse {
   @ApiProperty({ description: 'Exercise type' }) exerciseType!: string;
