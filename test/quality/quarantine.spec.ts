@@ -8,7 +8,7 @@ import { contextFor, fakeGenerator, waitFor } from '../cache/cache-test-kit';
 import { E2e, startE2e } from '../e2e/e2e-kit';
 import { TestApp, startTestApp } from '../support/test-app';
 
-const lookupQuery = (context: { type: string; difficulty: number; topics: string[] }) => ({ ...context, topics: context.topics.join(',') });
+const lookupQuery = (context: { type: string; difficulty: number; topics: readonly string[] }) => ({ ...context, topics: context.topics.join(',') });
 
 /**
  * Two replicas (A serves HTTP, B is a second application) on one database, both with L1 on: a
