@@ -24,6 +24,7 @@ export class CacheMetrics implements CacheHooks {
   private readonly flushes: Counter<'outcome'>;
   private readonly schemaViolations: Counter<'exercise_type' | 'source'>;
   private readonly usageRowsRejected: Counter;
+  private readonly staleServedCount: Counter<'exercise_type' | 'reason'>;
   private readonly usageEventsDropped: Counter;
   private usageSource?: () => number;
 
@@ -72,6 +73,12 @@ export class CacheMetrics implements CacheHooks {
       name: 'exercise_cache_generation_duration_seconds',
       help: 'Time the caller-supplied generator took',
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
+    this.staleServedCount = new Counter({
+      name: 'exercise_cache_stale_served_total',
+      help: 'Stale exercises getOrGenerate served because generate() failed (reason error) or timed out (reason timeout)',
+      labelNames: ['exercise_type', 'reason'],
       registers,
     });
     this.degraded = new Counter({
@@ -163,6 +170,10 @@ export class CacheMetrics implements CacheHooks {
 
   storageError(operation: string): void {
     this.degraded.inc({ operation });
+  }
+
+  staleServed(exerciseType: string, reason: 'error' | 'timeout'): void {
+    this.staleServedCount.inc({ exercise_type: exerciseType, reason });
   }
 
   schemaViolation(exerciseType: string, source: 'write' | 'generate'): void {

@@ -1,5 +1,6 @@
 import { cacheKeyFor } from '../../src/cache/cache-key';
 import { ExerciseCacheService, GenerateTimeoutError } from '../../src/cache/exercise-cache.service';
+import { MetricsRegistry } from '../../src/metrics/metrics-registry';
 import { TestApp, startTestApp } from '../support/test-app';
 import { TestDatabase, createTestDatabase } from '../support/test-database';
 import { contextFor } from './cache-test-kit';
@@ -37,6 +38,7 @@ describe(`${ExerciseCacheService.name}.getOrGenerate stale-if-error`, () => {
     expect(await cache.getOrGenerate(context, generate)).toEqual({ question: 'old sie_throw' });
     expect(generate).toHaveBeenCalledTimes(1);
     expect(await cache.get(context)).toBeNull(); // still expired: stale answers are only for failures
+    expect(await t.app.get(MetricsRegistry).metrics()).toContain('exercise_cache_stale_served_total{exercise_type="sie_throw",reason="error"} 1');
   });
 
   it('throws the error when the entry expired longer ago than the window', async () => {
