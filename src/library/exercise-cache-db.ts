@@ -115,7 +115,7 @@ export class ExerciseCacheDB {
     return this.service.flushUsage();
   }
 
-  /** Flushes counters, stops timers, scheduled maintenance, the LISTEN session and pools the cache opened. Idempotent. */
+  /** Flushes counters, stops timers, the LISTEN session and pools the cache opened. Idempotent. */
   close(): Promise<void> {
     return this.opened.close();
   }

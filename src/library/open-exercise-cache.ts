@@ -17,7 +17,7 @@ export interface OpenedExerciseCache {
   close(): Promise<void>;
 }
 
-const CONNECTION_FIELDS = new Set(['pool', 'databaseUrl', 'poolSize', 'statementTimeoutMs', 'logger', 'hooks', 'session', 'sessionPool', 'schemas', 'exerciseSchemas', 'schemasDir', 'maintenance', 'schema']);
+const CONNECTION_FIELDS = new Set(['pool', 'databaseUrl', 'poolSize', 'statementTimeoutMs', 'logger', 'hooks', 'session', 'sessionPool', 'schemas', 'exerciseSchemas', 'schemasDir', 'schema']);
 
 /**
  * Builds a cache from the package's options: validates them (InvalidCacheRequestError naming the
