@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { EmbeddedPostgres } from '../../src/database/embedded-postgres';
-import { freePort } from '../support/global-setup';
+import { freePort } from '../support/free-port';
 import { cacheKeys, clearCache, expired, insertExercises, insertLookupStats } from '../support/seed';
 import { TestDatabase, createTestDatabase } from '../support/test-database';
 

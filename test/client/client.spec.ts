@@ -2,7 +2,7 @@ import { createExerciseCacheClient, ExerciseCacheBadRequestError, ExerciseCacheF
 import { cacheKeyFor } from '../../src/cache/cache-key';
 import { E2e, startE2e } from '../e2e/e2e-kit';
 import { pollUntil } from '../support/poll';
-import { freePort } from '../../src/common/free-port';
+import { freePort } from '../support/free-port';
 
 const context = (type: string, topics = ['colors', 'anatomy']) => ({ type, difficulty: 2, topics });
 

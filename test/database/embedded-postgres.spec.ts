@@ -3,7 +3,7 @@ import { cpSync, existsSync, readFileSync, readdirSync, rmSync, symlinkSync, wri
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { EmbeddedPostgres, EmbeddedPostgresError } from '../../src/database/embedded-postgres';
-import { freePort } from '../support/global-setup';
+import { freePort } from '../support/free-port';
 import { PROJECT_ROOT as ROOT, ensureBuilt, occupyPort, query, removeTempDirs, tempDir } from '../support/processes';
 
 const run = promisify(execFile);

@@ -2,7 +2,7 @@ import { ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { freePort } from '../support/global-setup';
+import { freePort } from '../support/free-port';
 import { PROJECT_ROOT as ROOT, ensureBuilt, isAlive, occupyPort, removeTempDirs, tempDir, until } from '../support/processes';
 
 const run = promisify(execFile);

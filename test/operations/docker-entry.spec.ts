@@ -1,7 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { freePort } from '../support/global-setup';
+import { freePort } from '../support/free-port';
 import { PROJECT_ROOT, ensureBuilt, query, until } from '../support/processes';
 import { TestDatabase, createEmptyDatabase } from '../support/test-database';
 

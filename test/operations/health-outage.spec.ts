@@ -2,7 +2,7 @@ import path from 'node:path';
 import request from 'supertest';
 import { EmbeddedPostgres } from '../../src/database/embedded-postgres';
 import { applyMigrations } from '../../src/database/migrations';
-import { freePort } from '../support/global-setup';
+import { freePort } from '../support/free-port';
 import { TestApp, startTestApp } from '../support/test-app';
 import { enterableTempDir } from './outside-processes';
 import { pollUntil } from '../support/poll';

@@ -1,4 +1,4 @@
-import { freePort } from '../../src/common/free-port';
+import { freePort } from '../support/free-port';
 import { probeConnection } from '../../src/database/connection-probe';
 import { TestDatabase, createTestDatabase } from '../support/test-database';
 

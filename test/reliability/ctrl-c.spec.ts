@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
-import { freePort } from '../support/global-setup';
+import { freePort } from '../support/free-port';
 import { enterableTempDir } from '../operations/outside-processes';
 import { pollUntil } from '../support/poll';
 import { isAlive } from '../support/processes';

@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { adminQuery } from '../support/global-setup';
+import { adminQuery } from '../support/admin-query';
 import { pollUntil } from '../support/poll';
 import { TestApp, startTestApp } from '../support/test-app';
 import { TestDatabase, createTestDatabase } from '../support/test-database';

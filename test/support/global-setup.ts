@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { EmbeddedPostgres } from '../../src/database/embedded-postgres';
 import { applyMigrations } from '../../src/database/migrations';
-import { freePort } from '../../src/common/free-port';
-import { adminQuery, withDatabase } from '../../src/database/admin-query';
+import { adminQuery, withDatabase } from './admin-query';
+import { freePort } from './free-port';
 
 declare global {
   // eslint-disable-next-line no-var
@@ -40,4 +40,3 @@ export default async function globalSetup(): Promise<void> {
   delete process.env.DATABASE_URL; // the app under test gets its own database, never this one
 }
 
-export { adminQuery, freePort, withDatabase };

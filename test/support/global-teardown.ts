@@ -1,5 +1,5 @@
 import { rm } from 'node:fs/promises';
-import { adminQuery } from './global-setup';
+import { adminQuery } from './admin-query';
 
 export default async function globalTeardown(): Promise<void> {
   const adminUrl = process.env.TEST_ADMIN_URL;

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Pool } from 'pg';
-import { adminQuery, withDatabase } from './global-setup';
+import { adminQuery, withDatabase } from './admin-query';
 
 export interface TestDatabase {
   url: string;

@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
-import { freePort } from '../../../src/common/free-port';
+import { freePort } from '../../support/free-port';
 import { pollUntil } from '../../support/poll';
 
 /** Debian's PgBouncer (what .ci/run installs), or PGBOUNCER_PATH. */

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { EmbeddedPostgres } from '../../../src/database/embedded-postgres';
 import { applyMigrations } from '../../../src/database/migrations';
-import { freePort } from '../../support/global-setup';
+import { freePort } from '../../support/free-port';
 
 export interface OwnPostgres {
   pg: EmbeddedPostgres;

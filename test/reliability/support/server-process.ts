@@ -1,7 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { freePort } from '../../support/global-setup';
+import { freePort } from '../../support/free-port';
 
 const MAIN = path.resolve(__dirname, '..', '..', '..', 'dist', 'main.js');
 

@@ -2,11 +2,11 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
-import { redactUrl } from '../database/database-handle';
-import { EmbeddedPostgres } from '../database/embedded-postgres';
-import { applyMigrations } from '../database/migrations';
-import { freePort } from '../common/free-port';
-import { adminQuery, withDatabase } from '../database/admin-query';
+import { redactUrl } from '../src/database/database-handle';
+import { EmbeddedPostgres } from '../src/database/embedded-postgres';
+import { adminQuery, withDatabase } from '../test/support/admin-query';
+import { freePort } from '../test/support/free-port';
+import { loadFromBuild } from './product-build';
 
 /** The PostgreSQL the bench runs on: a fresh, migrated database that is dropped at the end. */
 export interface BenchDatabase {
@@ -20,9 +20,10 @@ export interface BenchDatabase {
 
 /**
  * DATABASE_URL's server when set, else an embedded PostgreSQL in a temporary folder; either way
- * the bench works in a database of its own (bench_<pid>) so it never touches real data.
+ * the bench works in a database of its own (bench_<pid>) so it never touches real data. The
+ * migrations are those of the product build in `dist`.
  */
-export async function openBenchDatabase(adminUrl: string | undefined, log: (line: string) => void): Promise<BenchDatabase> {
+export async function openBenchDatabase(adminUrl: string | undefined, dist: string, log: (line: string) => void): Promise<BenchDatabase> {
   let embedded: EmbeddedPostgres | undefined;
   let tempDir: string | undefined;
   if (!adminUrl) {
@@ -37,6 +38,7 @@ export async function openBenchDatabase(adminUrl: string | undefined, log: (line
   await adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
   await adminQuery(adminUrl, `CREATE DATABASE ${name}`);
   const url = withDatabase(adminUrl, name);
+  const { applyMigrations } = loadFromBuild<typeof import('../src/database/migrations')>(dist, 'database/migrations');
   await applyMigrations(url);
   const serverVersion = await scalar(url, "SELECT current_setting('server_version')");
   const dataDir = embedded?.dataDir;
@@ -56,8 +58,6 @@ export async function openBenchDatabase(adminUrl: string | undefined, log: (line
   };
 }
 
-
-
 async function scalar(url: string, sql: string): Promise<string> {
   const client = new Client({ connectionString: url });
   await client.connect();
@@ -68,5 +68,3 @@ async function scalar(url: string, sql: string): Promise<string> {
     await client.end();
   }
 }
-
-export { freePort };

@@ -2,7 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { freePort } from './bench-database';
+import { freePort } from '../test/support/free-port';
 
 export interface MemorySample {
   /** From /proc/<pid>/status VmRSS (what `ps -o rss=` shows), bytes. */

@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { ignoreConnectionErrors } from './checked-out-client';
+import { ignoreConnectionErrors } from '../../src/database/checked-out-client';
 
 /** The same server URL pointing at another database. */
 export function withDatabase(url: string, database: string): string {

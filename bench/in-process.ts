@@ -1,9 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { Client, Pool } from 'pg';
-import { createApp } from '../app';
-import { ExerciseContext, cacheKeyFor } from '../cache/cache-key';
-import { ExerciseCacheService } from '../cache/exercise-cache.service';
-import { validateConfig } from '../config/app-config';
+import { ExerciseContext, cacheKeyFor } from '../src/cache/cache-key';
+import { loadFromBuild } from './product-build';
 import { LatencySummary, Samples } from './stats';
 
 export interface InProcessResult {
@@ -26,12 +24,15 @@ const FIND = {
 };
 
 /**
- * ExerciseCacheService.get() on a hit (the service booted in this process through createApp,
- * as main.ts boots it, L1 on and L1 off) against one raw pg prepared query of the same row, on a
+ * ExerciseCacheService.get() on a hit (the service of the product build in `dist` booted in this
+ * process through createApp, as main.ts boots it, L1 on and L1 off) against one raw pg prepared query of the same row, on a
  * Pool (what the service's repository uses) and on a single Client. The methods are interleaved
  * in rounds so that load from other processes falls on all of them alike.
  */
-export async function measureInProcess(databaseUrl: string, poolSize: number, contexts: ExerciseContext[], calls: number): Promise<InProcessResult> {
+export async function measureInProcess(dist: string, databaseUrl: string, poolSize: number, contexts: ExerciseContext[], calls: number): Promise<InProcessResult> {
+  const { createApp } = loadFromBuild<typeof import('../src/app')>(dist, 'app');
+  const { validateConfig } = loadFromBuild<typeof import('../src/config/app-config')>(dist, 'config/app-config');
+  const { ExerciseCacheService } = loadFromBuild<typeof import('../src/cache/exercise-cache.service')>(dist, 'cache/exercise-cache.service');
   const apps: INestApplication[] = [];
   const pool = new Pool({ connectionString: databaseUrl, max: poolSize });
   const client = new Client({ connectionString: databaseUrl });

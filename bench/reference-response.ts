@@ -1,4 +1,4 @@
-import { cacheKeyFor } from '../cache/cache-key';
+import { cacheKeyFor } from '../src/cache/cache-key';
 
 /** A row as the reference servers read it: what the service's GET answers with. */
 export interface ReferenceRow {

@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import { ExerciseContext, cacheKeyFor, canonicalize, userContextHashFor } from '../cache/cache-key';
+import { ExerciseContext, cacheKeyFor, canonicalize, userContextHashFor } from '../src/cache/cache-key';
 
 const TYPES = ['contextual_fill', 'multiple_choice', 'translation', 'listening', 'matching'];
 const BATCH = 10_000;

@@ -5,16 +5,17 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Pool } from 'pg';
-import { cacheKeyFor } from '../cache/cache-key';
-import { AppConfig } from '../config/app-config';
+import { cacheKeyFor } from '../src/cache/cache-key';
+import { AppConfig } from '../src/config/app-config';
 import { BenchDatabase, openBenchDatabase } from './bench-database';
-import { CodeSnapshot, snapshotDist } from './code-snapshot';
+import { CodeSnapshot, snapshotBuilds } from './code-snapshot';
 import { CpuAccounting } from './cpu-accounting';
 import { summariseProfile } from './cpu-profile';
 import { measureInProcess } from './in-process';
 import { LoadShape, runLoad } from './load';
 import { measureMaintenance } from './maintenance';
 import { BenchOptions, BenchUsageError, parseOptions } from './options';
+import { PRODUCT_DIST, REPOSITORY_ROOT } from './product-build';
 import { BenchResults, LoadRun, Scenario, ServerId, computeRatios, evaluateTargets, render } from './report';
 import { absentContext, exerciseFor, lookupPath, seedEntries, seededContext, withIndexesRebuilt } from './seed';
 import { ServerProcess } from './server-process';
@@ -26,14 +27,13 @@ import { ServerProcess } from './server-process';
  */
 const API_KEY = 'bench-key';
 const AUTH = { authorization: `Bearer ${API_KEY}` };
-const DIST = path.resolve(__dirname, '..');
 const log = (line: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const resultsDir = path.resolve(options.resultsDir);
   await mkdir(resultsDir, { recursive: true });
-  if (!existsSync(path.join(DIST, 'main.js'))) throw new Error(`${path.join(DIST, 'main.js')} is missing: run npm run build first`);
+  if (!existsSync(path.join(PRODUCT_DIST, 'main.js'))) throw new Error(`${path.join(PRODUCT_DIST, 'main.js')} is missing: run npm run build first`);
 
   const startedAt = new Date();
   const code = codeUnderTest();
@@ -55,10 +55,11 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void cleanup().finally(() => process.exit(130)));
 
   try {
-    snapshot = await snapshotDist(DIST, resultsDir);
-    if (snapshot.builtAt !== code.distBuiltAt) notes.push('dist/ was rebuilt while the bench started: the in-process figures may come from an older build than the servers');
+    snapshot = await snapshotBuilds(REPOSITORY_ROOT, resultsDir);
+    if (snapshot.builtAt !== code.distBuiltAt) notes.push('dist/ was rebuilt while the bench started: the measured build may not be the commit named above');
     const CHILD_DIST = snapshot.dist;
-    database = await openBenchDatabase(process.env.DATABASE_URL, log);
+    const CHILD_BENCH_DIST = snapshot.benchDist;
+    database = await openBenchDatabase(process.env.DATABASE_URL, CHILD_DIST, log);
     log(`bench database ${database.name} on ${database.source}, PostgreSQL ${database.serverVersion}`);
     pool = new Pool({ connectionString: database.url, max: 4 });
 
@@ -75,7 +76,7 @@ async function main(): Promise<void> {
     const keysFile = path.join(resultsDir, `.hit-keys-${process.pid}.json`);
     await writeFile(keysFile, JSON.stringify(hitContexts.map((c) => cacheKeyFor(c))));
 
-    const PROBE = () => path.join(CHILD_DIST, 'bench', 'memory-probe.js');
+    const PROBE = () => path.join(CHILD_BENCH_DIST, 'bench', 'memory-probe.js');
     const maxEntries = Math.min(100_000_000, options.entries + 1_000_000);
     const serviceEnv = (l1: boolean): Record<string, string> => ({
       NODE_ENV: 'production',
@@ -95,7 +96,7 @@ async function main(): Promise<void> {
       ServerProcess.start({ name: id, script: path.join(CHILD_DIST, 'main.js'), env: serviceEnv(l1), nodeFlags, probe: PROBE(), logFile: path.join(resultsDir, `${id}.log`), readyPath: lookupPath(missContexts[0]), headers: AUTH });
 
     const startReference = (id: 'baseline' | 'ceiling', nodeFlags: string[] = []) =>
-      ServerProcess.start({ name: id, script: path.join(CHILD_DIST, 'bench', `${id}-server.js`), env: referenceEnv, nodeFlags, probe: PROBE(), logFile: path.join(resultsDir, `${id}.log`), readyPath: '/' });
+      ServerProcess.start({ name: id, script: path.join(CHILD_BENCH_DIST, 'bench', `${id}-server.js`), env: referenceEnv, nodeFlags, probe: PROBE(), logFile: path.join(resultsDir, `${id}.log`), readyPath: '/' });
 
     log('starting the four servers, each in its own process');
     servers.set('service-l1-on', await startService('service-l1-on', true));
@@ -190,7 +191,7 @@ async function main(): Promise<void> {
 
     log(`in-process: service.get() against a raw pg query, ${options.inProcessCalls} calls each`);
     // A failure in a later phase is reported beside the figures already measured, not instead of them.
-    const inProcess = await measureInProcess(database.url, options.poolSize, hitContexts, options.inProcessCalls).catch((error: Error) => {
+    const inProcess = await measureInProcess(CHILD_DIST, database.url, options.poolSize, hitContexts, options.inProcessCalls).catch((error: Error) => {
       notes.push(`in-process measurement failed: ${error.message}`);
       return undefined;
     });
@@ -284,7 +285,7 @@ function codeUnderTest(): { commit: string; uncommittedSrcFiles: number; distBui
     commit: git('rev-parse', '--short', 'HEAD') || 'unknown',
     uncommittedSrcFiles: git('status', '--porcelain', '--', 'src').split('\n').filter(Boolean).length,
     // tsc (incremental) rewrites .tsbuildinfo on every build that changed anything.
-    distBuiltAt: statSync(existsSync(path.join(DIST, '.tsbuildinfo')) ? path.join(DIST, '.tsbuildinfo') : path.join(DIST, 'main.js')).mtime.toISOString(),
+    distBuiltAt: statSync(existsSync(path.join(PRODUCT_DIST, '.tsbuildinfo')) ? path.join(PRODUCT_DIST, '.tsbuildinfo') : path.join(PRODUCT_DIST, 'main.js')).mtime.toISOString(),
   };
 }
 

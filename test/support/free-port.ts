@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 
-/** A TCP port on 127.0.0.1 that was free a moment ago (for test and benchmark servers). */
+/** A TCP port on 127.0.0.1 that was free a moment ago (for the servers tests and the bench start). */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
