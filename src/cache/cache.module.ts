@@ -12,6 +12,7 @@ import { QUARANTINE_PROVIDERS } from '../quality/quarantine/quarantine.providers
 import { QuarantineService } from '../quality/quarantine/quarantine.service';
 import { ExerciseSchemaRegistry } from '../quality/schemas/exercise-schema-registry';
 import { schemaRegistryFor } from '../quality/schemas/schema-registry-for-config';
+import { ExerciseCacheRepository } from './exercise-cache.repository';
 import { ExerciseCacheStatsController } from './exercise-cache-stats.controller';
 import { ExerciseCacheController } from './exercise-cache.controller';
 import { ExerciseCacheService } from './exercise-cache.service';
@@ -52,6 +53,7 @@ const fromCache = <T>(token: abstract new (...args: never[]) => T, pick: (cache:
   imports: [exerciseCache, AuthModule],
   controllers: [ExerciseCacheStatsController, ExerciseCacheController],
   providers: [
+    fromCache(ExerciseCacheRepository, (cache) => cache.core.repository),
     fromCache(L1Cache, (cache) => cache.core.l1),
     fromCache(InvalidationBus, (cache) => cache.core.bus),
     { provide: ExerciseSchemaRegistry, useFactory: schemaRegistryFor, inject: [AppConfig] },
@@ -64,6 +66,6 @@ const fromCache = <T>(token: abstract new (...args: never[]) => T, pick: (cache:
     },
     ...QUARANTINE_PROVIDERS,
   ],
-  exports: [exerciseCache, ExerciseSchemaRegistry, L1Cache, InvalidationBus, LeaseRepository, QuarantineService],
+  exports: [exerciseCache, ExerciseCacheRepository, ExerciseSchemaRegistry, L1Cache, InvalidationBus, LeaseRepository, QuarantineService],
 })
 export class CacheModule {}

@@ -2,7 +2,7 @@ import type { FieldDef, Pool, PoolClient, QueryConfig, QueryResultRow } from 'pg
 import { CheckedOutClient } from '../database/checked-out-client';
 import type { CacheSqlNames } from '../database/sql-names';
 import { CONTEXT_LOCK_SPACE, advisoryLockIdOf } from './advisory-locks';
-import type { CachedEntry, EntryToStore, UsageBatch } from './cache-entry';
+import type { CachedEntry, EntryToStore, ExportedEntry, UsageBatch } from './cache-entry';
 import { notMigratedOr } from './cache-not-migrated.error';
 import { UNKNOWN_TYPE_BUCKET } from './context-rules';
 
@@ -23,6 +23,26 @@ interface EntryRow {
   created_at: Date;
   expires_at: Date;
   generation_cost: string;
+}
+
+interface ExportRow {
+  exercise_type: string;
+  difficulty: number;
+  topics: string[];
+  namespace: string | null;
+  variant: number;
+  exercise_data: Record<string, unknown>;
+  generation_cost: string;
+  remaining_seconds: number;
+}
+
+/** Entry counts and recorded lookup outcomes across replicas: what the /metrics gauges show. */
+export interface CacheSnapshot {
+  activeEntries: number;
+  expiredEntries: number;
+  hits: number;
+  nearHits: number;
+  misses: number;
 }
 
 /** COMMIT of a usage batch was sent but its answer never came: the batch may or may not be stored. */
@@ -414,8 +434,94 @@ export class ExerciseCacheRepository {
     await this.query(`SELECT ${this.names.refreshMetrics}()`);
   }
 
+  /** Entries that can be served (expires_at in the future): what MAX_ENTRIES bounds. */
   async countActive(): Promise<number> {
-    const { rows } = await this.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${this.names.exerciseCache} WHERE expires_at > now()`);
+    const { rows } = await this.query<{ n: number }>({
+      name: this.names.statement('exercise_cache_count_active'),
+      text: `SELECT count(*)::int AS n FROM ${this.names.exerciseCache} WHERE expires_at > now()`,
+    });
     return rows[0].n;
+  }
+
+  /**
+   * Entry counts and recorded lookup outcomes in one round trip. Counting on expires_at alone
+   * lets PostgreSQL answer from idx_exercise_expires_at; the lookup stats have one row per day,
+   * type and difficulty, so summing them is cheap.
+   */
+  async snapshot(): Promise<CacheSnapshot> {
+    const { rows } = await this.query<{ active: string; expired: string; hits: string; near_hits: string; misses: string }>({
+      name: this.names.statement('exercise_cache_metrics_snapshot'),
+      text: `SELECT e.active, e.expired, l.hits, l.near_hits, l.misses
+             FROM (SELECT count(*) FILTER (WHERE expires_at > now()) AS active,
+                          count(*) FILTER (WHERE expires_at <= now()) AS expired
+                   FROM ${this.names.exerciseCache}) e
+             CROSS JOIN (SELECT coalesce(sum(hits), 0) AS hits, coalesce(sum(near_hits), 0) AS near_hits,
+                                coalesce(sum(misses), 0) AS misses
+                         FROM ${this.names.lookupStats}) l`,
+    });
+    const row = rows[0];
+    return {
+      activeEntries: Number(row.active),
+      expiredEntries: Number(row.expired),
+      hits: Number(row.hits),
+      nearHits: Number(row.near_hits),
+      misses: Number(row.misses),
+    };
+  }
+
+  /**
+   * Every live entry, `batchSize` rows at a time, through a cursor in one read-only
+   * REPEATABLE READ transaction: memory stays bounded by the batch, and the export is one
+   * consistent snapshot even while the service keeps writing.
+   */
+  async *exportLiveEntries(batchSize: number): AsyncGenerator<ExportedEntry[]> {
+    const session = await CheckedOutClient.from(this.pool);
+    const client = session.client;
+    let failure: unknown;
+    try {
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      await this.query(
+        `DECLARE exercise_export NO SCROLL CURSOR FOR
+         SELECT exercise_type, difficulty, topics, namespace, variant, exercise_data, generation_cost,
+                ceil(extract(epoch FROM expires_at - now()))::int AS remaining_seconds
+         FROM ${this.names.exerciseCache}
+         WHERE expires_at > now() AND quarantined_at IS NULL
+         ORDER BY cache_key`,
+        undefined,
+        client,
+      );
+      for (;;) {
+        const { rows } = await client.query<ExportRow>(`FETCH ${Math.trunc(batchSize)} FROM exercise_export`);
+        if (rows.length === 0) break;
+        yield rows.map((row) => ({
+          exerciseType: row.exercise_type,
+          difficulty: row.difficulty,
+          topics: row.topics,
+          namespace: row.namespace,
+          variant: row.variant,
+          exercise: row.exercise_data,
+          generationCost: Number(row.generation_cost),
+          remainingSeconds: row.remaining_seconds,
+        }));
+      }
+      await client.query('COMMIT');
+    } catch (error) {
+      failure = error ?? new Error('export failed');
+      throw error;
+    } finally {
+      // A consumer that stops early (or an error) leaves the transaction open: roll it back.
+      if (failure === undefined) await client.query('ROLLBACK').catch(() => undefined);
+      session.release(failure);
+    }
+  }
+
+  /** Which of these keys hold a live entry now. */
+  async liveKeysAmong(keys: readonly string[]): Promise<Set<string>> {
+    if (keys.length === 0) return new Set();
+    const { rows } = await this.query<{ cache_key: string }>(
+      `SELECT cache_key FROM ${this.names.exerciseCache} WHERE cache_key = ANY($1::varchar[]) AND expires_at > now()`,
+      [[...keys]],
+    );
+    return new Set(rows.map((row) => row.cache_key));
   }
 }

@@ -9,7 +9,6 @@ import { MaintenanceModule } from '../maintenance/maintenance.module';
 import { MetricsModule } from '../metrics/metrics.module';
 import { ExerciseExporter } from './transfer/exercise-exporter';
 import { ExerciseImporter } from './transfer/exercise-importer';
-import { ExerciseTransferRepository } from './transfer/exercise-transfer.repository';
 
 /**
  * The application's own modules without the HTTP side (no server, logging middleware, guards or
@@ -29,7 +28,7 @@ export class CliModule {
         ScheduleModule.forRoot(),
         MaintenanceModule,
       ],
-      providers: [ExerciseTransferRepository, ExerciseImporter, ExerciseExporter],
+      providers: [ExerciseImporter, ExerciseExporter],
     };
   }
 }

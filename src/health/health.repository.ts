@@ -23,13 +23,4 @@ export class HealthRepository {
   pendingMigrations(): Promise<string[]> {
     return pendingMigrations(async (sql) => (await this.prisma.pool.query<{ migration_name: string }>(sql)).rows, this.prisma.names.schema);
   }
-
-  /** Entries that can be served (expires_at in the future): what MAX_ENTRIES bounds. */
-  async countActive(): Promise<number> {
-    const { rows } = await this.prisma.pool.query<{ n: number }>({
-      name: this.prisma.names.statement('exercise_cache_health_count_active'),
-      text: `SELECT count(*)::int AS n FROM ${this.prisma.names.exerciseCache} WHERE expires_at > now()`,
-    });
-    return rows[0].n;
-  }
 }

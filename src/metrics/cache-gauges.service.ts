@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Gauge } from 'prom-client';
 import { AppConfig } from '../config/app-config';
-import { CacheSnapshot, MetricsRepository } from './metrics.repository';
+import { CacheSnapshot, ExerciseCacheRepository } from '../cache/exercise-cache.repository';
 import { MetricsRegistry } from './metrics-registry';
 
 /** A scrape storm reads the database at most once per this many milliseconds. */
@@ -21,7 +21,7 @@ export class CacheGauges {
 
   constructor(
     registry: MetricsRegistry,
-    private readonly repository: MetricsRepository,
+    private readonly repository: ExerciseCacheRepository,
     private readonly config: AppConfig,
   ) {
     const snapshot = () => this.snapshot();

@@ -2,19 +2,20 @@ import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { Injectable } from '@nestjs/common';
 import { MAX_TTL_SECONDS } from '../../cache/context-rules';
-import { ExerciseTransferRepository, ExportRow } from './exercise-transfer.repository';
+import type { ExportedEntry } from '../../cache/cache-entry';
+import { ExerciseCacheRepository } from '../../cache/exercise-cache.repository';
 
 const BATCH_SIZE = 500;
 
 /** Writes every live entry as one JSON line, in the format ExerciseImporter reads. */
 @Injectable()
 export class ExerciseExporter {
-  constructor(private readonly repository: ExerciseTransferRepository) {}
+  constructor(private readonly repository: ExerciseCacheRepository) {}
 
   /** Streams the entries to `output` (respecting back-pressure); returns how many were written. */
   async export(output: Writable): Promise<number> {
     let count = 0;
-    for await (const batch of this.repository.liveEntries(BATCH_SIZE)) {
+    for await (const batch of this.repository.exportLiveEntries(BATCH_SIZE)) {
       const chunk = batch.map((row) => `${JSON.stringify(toLine(row))}\n`).join('');
       count += batch.length;
       if (!output.write(chunk)) {
@@ -28,7 +29,7 @@ export class ExerciseExporter {
 }
 
 /** Topics are stored normalised, so the line imports under the very same key. */
-export function toLine(row: ExportRow): Record<string, unknown> {
+export function toLine(row: ExportedEntry): Record<string, unknown> {
   const line: Record<string, unknown> = {
     context: { type: row.exerciseType, difficulty: row.difficulty, topics: row.topics, ...(row.namespace !== null ? { namespace: row.namespace } : {}) },
     exercise: row.exercise,

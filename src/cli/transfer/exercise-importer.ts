@@ -3,12 +3,12 @@ import type { Readable } from 'node:stream';
 import { BadRequestException, Injectable } from '@nestjs/common';
 import { cacheKeyFor } from '../../cache/cache-key';
 import { InvalidCacheRequestError } from '../../cache/context-rules';
+import { ExerciseCacheRepository } from '../../cache/exercise-cache.repository';
 import { ExerciseCacheService } from '../../cache/exercise-cache.service';
 import { isStorageUnavailable } from '../../common/storage-unavailable';
 import { AppConfig } from '../../config/app-config';
 import { oneLineReason } from '../exit-codes';
 import { ExerciseLineDto, parseExerciseLine } from './exercise-line.dto';
-import { ExerciseTransferRepository } from './exercise-transfer.repository';
 
 export interface RejectedLine {
   /** 1-based line number in the file. */
@@ -65,7 +65,7 @@ const CONCURRENCY = 8;
 export class ExerciseImporter {
   constructor(
     private readonly cache: ExerciseCacheService,
-    private readonly repository: ExerciseTransferRepository,
+    private readonly repository: ExerciseCacheRepository,
     private readonly config: AppConfig,
   ) {}
 
@@ -113,7 +113,7 @@ export class ExerciseImporter {
     if (batch.length === 0) return;
     let live: Set<string>;
     try {
-      live = await this.repository.liveKeys(batch.map((p) => p.key));
+      live = await this.repository.liveKeysAmong(batch.map((p) => p.key));
     } catch (error) {
       throw new ImportAbortedError(batch[0].number, summary, error);
     }
