@@ -1,6 +1,5 @@
-import { ChildProcess, spawn } from 'node:child_process';
 import { TestDatabase, createEmptyDatabase } from '../support/test-database';
-import { INSTALL_TIMEOUT_MS, PackedPackage, TempApp, createTempApp, guideUsageExample, lastJsonLine, packThisPackage } from './package-kit';
+import { INSTALL_TIMEOUT_MS, lockedVersion, TempApp, createTempApp, guideUsageExample, lastJsonLine, packThisPackage } from './package-kit';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -10,13 +9,11 @@ import path from 'node:path';
  * imports point at the package), against a real PostgreSQL migrated through the package.
  */
 describe('exercise-cache installed from its tarball into a plain Node app (no Nest)', () => {
-  let packed: PackedPackage;
   let app: TempApp;
   let db: TestDatabase;
 
   beforeAll(async () => {
-    packed = await packThisPackage();
-    app = await createTempApp('plain-node', packed.tarball, ['pg@8.23.1']);
+    app = await createTempApp('plain-node', (await packThisPackage()).tarball, [lockedVersion('pg')]);
     db = await createEmptyDatabase();
     const guide = await guideUsageExample();
     // The guide's code, unchanged; its two imports point at the package and at the app's pool,
@@ -79,7 +76,6 @@ describe('exercise-cache installed from its tarball into a plain Node app (no Ne
   afterAll(async () => {
     await db?.drop();
     await app?.remove();
-    await packed?.remove();
   });
 
   const env = () => ({ DATABASE_URL: db.url });
@@ -127,46 +123,14 @@ describe('exercise-cache installed from its tarball into a plain Node app (no Ne
   it('two processes on one database, 50 callers each started together, generate once', async () => {
     const context = { type: 'two_processes', difficulty: 4, topics: ['verbs', 'tenses'] };
     const children = [0, 1].map(() =>
-      spawn(process.execPath, ['concurrent-callers.mjs'], {
-        cwd: app.dir,
-        env: { PATH: process.env.PATH ?? '', ...env(), CALLERS: '50', CONTEXT: JSON.stringify(context), WAIT_FOR_GO: '1', GENERATION_MS: '500' },
-        stdio: ['pipe', 'pipe', 'pipe'],
-      }),
+      app.start('concurrent-callers.mjs', { ...env(), CALLERS: '50', CONTEXT: JSON.stringify(context), WAIT_FOR_GO: '1', GENERATION_MS: '500' }),
     );
-    const watched = children.map(watchOutput);
-    await Promise.all(watched.map((w) => w.said('ready')));
-    for (const child of children) child.stdin!.write('go\n');
-    const results = (await Promise.all(watched.map((w) => w.ended))).map((out) => lastJsonLine<{ generations: number; ids: string[] }>(out));
+    await Promise.all(children.map((c) => c.said('ready')));
+    for (const child of children) child.send('go');
+    const results = (await Promise.all(children.map((c) => c.ended))).map((out) => lastJsonLine<{ generations: number; ids: string[] }>(out));
     expect(results.reduce((sum, r) => sum + r.generations, 0)).toBe(1);
     expect(new Set(results.flatMap((r) => r.ids)).size).toBe(1);
     const { rows } = await db.pool.query('SELECT count(*)::int AS n FROM exercise_cache WHERE exercise_type = $1', [context.type]);
     expect(rows[0].n).toBe(1);
   });
 });
-
-/** A child's stdout and stderr as they arrive: wait for a line, or for the whole output at exit. */
-function watchOutput(child: ChildProcess) {
-  let output = '';
-  const waiting: { line: string; resolve: () => void }[] = [];
-  const onData = (chunk: Buffer) => {
-    output += chunk.toString('utf8');
-    for (const w of [...waiting]) {
-      if (output.split('\n').some((l) => l.trim() === w.line)) {
-        waiting.splice(waiting.indexOf(w), 1);
-        w.resolve();
-      }
-    }
-  };
-  child.stdout!.on('data', onData);
-  child.stderr!.on('data', onData);
-  const ended = new Promise<string>((resolve) => child.once('close', () => resolve(output)));
-  return {
-    ended,
-    said: (line: string) =>
-      new Promise<void>((resolve, reject) => {
-        if (output.split('\n').some((l) => l.trim() === line)) return resolve();
-        waiting.push({ line, resolve });
-        void ended.then((out) => reject(new Error(`process ended before saying "${line}":\n${out}`)));
-      }),
-  };
-}
