@@ -1,11 +1,17 @@
 import { ClientConfig, Pool } from 'pg';
 import { CacheSqlNames, cacheSqlNames } from '../database/sql-names';
-import type { ExerciseSchemaRegistry } from '../quality/schemas/exercise-schema-registry';
+import { ExerciseSchemaRegistry } from '../quality/schemas/exercise-schema-registry';
 import type { CacheHooks } from './cache-hooks';
-import { CacheLogger, consoleCacheLogger } from './cache-logger';
+import { CacheInvalidationService } from './cache-invalidation.service';
+import { CacheLogger, consoleCacheLogger, scopedLogger } from './cache-logger';
+import { CacheMaintenanceService } from './cache-maintenance.service';
 import type { CacheSettings } from './cache-settings';
+import { CacheStatisticsService } from './cache-statistics.service';
 import { ExerciseCacheRepository } from './exercise-cache.repository';
 import { ExerciseCacheService } from './exercise-cache.service';
+import { ExerciseLookupService } from './exercise-lookup.service';
+import { ExerciseStoreService } from './exercise-store.service';
+import { GetOrGenerateService } from './get-or-generate.service';
 import { GenerationLock } from './generation-lock';
 import { InvalidationBus } from './invalidation-bus';
 import { L1Cache } from './l1-cache';
@@ -46,6 +52,13 @@ export class CacheCore {
   readonly bus: InvalidationBus;
   readonly lock: GenerationLock;
   readonly variants: VariantPicker;
+  readonly lookup: ExerciseLookupService;
+  readonly store: ExerciseStoreService;
+  readonly generation: GetOrGenerateService;
+  readonly statistics: CacheStatisticsService;
+  readonly invalidation: CacheInvalidationService;
+  readonly maintenance: CacheMaintenanceService;
+  /** All of the above behind one class: what the package's users get. */
   readonly service: ExerciseCacheService;
   /** Where generation locks are held. */
   readonly sessionPool: Pool;
@@ -78,18 +91,14 @@ export class CacheCore {
     }
     this.lock = new GenerationLock(this.sessionPool, settings, logger);
     this.variants = new VariantPicker(this.repository, this.usage);
-    this.service = new ExerciseCacheService({
-      repository: this.repository,
-      settings,
-      l1: this.l1,
-      usage: this.usage,
-      bus: this.bus,
-      lock: this.lock,
-      variants: this.variants,
-      schemas: options.schemas,
-      hooks,
-      logger,
-    });
+    this.lookup = new ExerciseLookupService(this.repository, settings, this.l1, this.usage, this.variants);
+    this.maintenance = new CacheMaintenanceService(this.repository, settings, this.l1, this.usage, this.bus, hooks);
+    const schemas = options.schemas ?? ExerciseSchemaRegistry.empty();
+    this.store = new ExerciseStoreService(this.repository, settings, this.l1, this.bus, this.variants, this.maintenance, schemas, hooks, scopedLogger(logger, ExerciseStoreService.name));
+    this.generation = new GetOrGenerateService(this.lookup, this.store, this.repository, settings, this.usage, this.lock, hooks, scopedLogger(logger, GetOrGenerateService.name));
+    this.statistics = new CacheStatisticsService(this.repository, this.usage);
+    this.invalidation = new CacheInvalidationService(this.repository, this.l1, this.bus, hooks);
+    this.service = new ExerciseCacheService(this);
   }
 
   /** Starts the usage flush timer and the LISTEN session; resolves once listening (or retrying). Idempotent. */

@@ -15,7 +15,12 @@ import { schemaRegistryFor } from '../quality/schemas/schema-registry-for-config
 import { ExerciseCacheRepository } from './exercise-cache.repository';
 import { ExerciseCacheStatsController } from './exercise-cache-stats.controller';
 import { ExerciseCacheController } from './exercise-cache.controller';
-import { ExerciseCacheService } from './exercise-cache.service';
+import { CacheInvalidationService } from './cache-invalidation.service';
+import { CacheMaintenanceService } from './cache-maintenance.service';
+import { CacheStatisticsService } from './cache-statistics.service';
+import { ExerciseLookupService } from './exercise-lookup.service';
+import { ExerciseStoreService } from './exercise-store.service';
+import { GetOrGenerateService } from './get-or-generate.service';
 import { InvalidationBus } from './invalidation-bus';
 import { L1Cache } from './l1-cache';
 import { LeaseCoordinator } from './lease-coordinator';
@@ -45,27 +50,39 @@ const fromCache = <T>(token: abstract new (...args: never[]) => T, pick: (cache:
   inject: [OPENED_EXERCISE_CACHE],
 });
 
+/** The narrow services of the running cache: each consumer injects the one it needs. */
+const CACHE_SERVICES = [
+  fromCache(ExerciseLookupService, (cache) => cache.core.lookup),
+  fromCache(ExerciseStoreService, (cache) => cache.core.store),
+  fromCache(GetOrGenerateService, (cache) => cache.core.generation),
+  fromCache(CacheStatisticsService, (cache) => cache.core.statistics),
+  fromCache(CacheInvalidationService, (cache) => cache.core.invalidation),
+  fromCache(CacheMaintenanceService, (cache) => cache.core.maintenance),
+];
+
 /**
  * The service's cache: ExerciseCacheModule plus the HTTP controllers, leases and quarantine.
- * Import it to inject ExerciseCacheService anywhere in the application.
+ * Import it to inject the cache's narrow services (or the whole ExerciseCacheService) anywhere in
+ * the application.
  */
 @Module({
   imports: [exerciseCache, AuthModule],
   controllers: [ExerciseCacheStatsController, ExerciseCacheController],
   providers: [
     fromCache(ExerciseCacheRepository, (cache) => cache.core.repository),
+    ...CACHE_SERVICES,
     fromCache(L1Cache, (cache) => cache.core.l1),
     fromCache(InvalidationBus, (cache) => cache.core.bus),
     { provide: ExerciseSchemaRegistry, useFactory: schemaRegistryFor, inject: [AppConfig] },
     { provide: LeaseRepository, useFactory: (prisma: PrismaService) => new LeaseRepository(prisma.pool, prisma.names), inject: [PrismaService] },
     {
       provide: LeaseCoordinator,
-      useFactory: (cache: ExerciseCacheService, leases: LeaseRepository, bus: InvalidationBus, metrics: LeaseMetrics) =>
-        new LeaseCoordinator(cache, leases, bus, (outcome) => metrics.count(outcome)),
-      inject: [ExerciseCacheService, LeaseRepository, InvalidationBus, LeaseMetrics],
+      useFactory: (lookups: ExerciseLookupService, store: ExerciseStoreService, leases: LeaseRepository, bus: InvalidationBus, metrics: LeaseMetrics) =>
+        new LeaseCoordinator(lookups, store, leases, bus, (outcome) => metrics.count(outcome)),
+      inject: [ExerciseLookupService, ExerciseStoreService, LeaseRepository, InvalidationBus, LeaseMetrics],
     },
     ...QUARANTINE_PROVIDERS,
   ],
-  exports: [exerciseCache, ExerciseCacheRepository, ExerciseSchemaRegistry, L1Cache, InvalidationBus, LeaseRepository, QuarantineService],
+  exports: [exerciseCache, ExerciseCacheRepository, ...CACHE_SERVICES.map((provider) => provider.provide), ExerciseSchemaRegistry, L1Cache, InvalidationBus, LeaseRepository, QuarantineService],
 })
 export class CacheModule {}

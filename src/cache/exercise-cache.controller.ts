@@ -19,7 +19,9 @@ import { CacheMissResponse, CachedExerciseResponse, InvalidatedResponse, NearMis
 import { LeaseLookupQueryDto } from './dto/lease-lookup-query.dto';
 import { KeyParamDto, NearQueryDto, RemoveQueryDto, isNamespaceOnly } from './dto/lookup-query.dto';
 import { StoreExerciseDto } from './dto/store-exercise.dto';
-import { ExerciseCacheService } from './exercise-cache.service';
+import { CacheInvalidationService } from './cache-invalidation.service';
+import { ExerciseLookupService } from './exercise-lookup.service';
+import { ExerciseStoreService } from './exercise-store.service';
 import { LEASE_TOKEN_PATTERN, LeaseConflictError, LeaseCoordinator } from './lease-coordinator';
 
 type Reply = FastifyReply;
@@ -29,7 +31,9 @@ type Reply = FastifyReply;
 @Controller('exercise-cache')
 export class ExerciseCacheController {
   constructor(
-    private readonly cache: ExerciseCacheService,
+    private readonly lookups: ExerciseLookupService,
+    private readonly exercises: ExerciseStoreService,
+    private readonly invalidation: CacheInvalidationService,
     private readonly leases: LeaseCoordinator,
     private readonly keys: ApiKeyVerifier,
   ) {}
@@ -72,14 +76,14 @@ export class ExerciseCacheController {
     if (query.wait !== undefined) throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: ['wait only applies with lease'] });
     const control = parseRequestCacheControl(request.headers['cache-control']);
     if (!control) {
-      const entry = await this.cache.lookup(context, options);
+      const entry = await this.lookups.lookup(context, options);
       return answer(reply, entry, () => cacheKeyFor(context), 'no cached exercise for this context', request);
     }
     // RFC 9111 request directives: the stored entry answers only if they allow it; counted once.
-    const peeked = await this.cache.peek(context, options);
+    const peeked = await this.lookups.peek(context, options);
     let entry = control.noCache ? null : peeked.entry;
     if (entry && control.maxAge !== undefined && ageSecondsOf(entry.createdAt) > control.maxAge) entry = null;
-    const served = this.cache.recordLookup(peeked.canonical, entry);
+    const served = this.lookups.recordLookup(peeked.canonical, entry);
     if (!served && control.onlyIfCached) {
       void reply.header('X-Cache', 'MISS');
       throw new GatewayTimeoutException({ statusCode: 504, error: 'Gateway Timeout', message: 'only-if-cached: no cached exercise for this context', key: cacheKeyFor(context) });
@@ -91,7 +95,7 @@ export class ExerciseCacheController {
   @ApiOkResponse({ type: [NearMissResponse], description: 'Live entries of the same type and difficulty with overlapping topics' })
   async near(@Query() query: NearQueryDto): Promise<NearMissResponse[]> {
     const context = contextOf(query);
-    const entries = await this.cache.findByTopics(context, { minOverlap: query.minOverlap, limit: query.limit });
+    const entries = await this.lookups.findByTopics(context, { minOverlap: query.minOverlap, limit: query.limit });
     return entries.map(NearMissResponse.from);
   }
 
@@ -99,7 +103,7 @@ export class ExerciseCacheController {
   @ApiOkResponse({ type: CachedExerciseResponse, description: 'Hit (X-Cache: HIT)' })
   @ApiNotFoundResponse({ type: CacheMissResponse, description: 'Miss (X-Cache: MISS)' })
   async byKey(@Param() { key }: KeyParamDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: Reply): Promise<CachedExerciseResponse> {
-    return answer(reply, await this.cache.getByKey(key), () => key, 'no cached exercise with this key', request);
+    return answer(reply, await this.lookups.getByKey(key), () => key, 'no cached exercise with this key', request);
   }
 
   @Post()
@@ -127,12 +131,12 @@ export class ExerciseCacheController {
     if (cacheControl !== undefined && /(^|,)\s*no-store\s*(,|$)/i.test(cacheControl)) {
       // RFC 9111 no-store: validated like any store, answered 200 (nothing created), nothing kept.
       if (leaseToken !== undefined) throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: ['Cache-Control: no-store cannot fill a lease (X-Cache-Lease)'] });
-      const { key, expiresAt } = this.cache.validateStore(body.context, body.exercise, options);
+      const { key, expiresAt } = this.exercises.validateStore(body.context, body.exercise, options);
       void reply.status(200).header('Cache-Control', 'no-store');
       return { key, expiresAt: expiresAt.toISOString() };
     }
     if (leaseToken === undefined) {
-      const { key, expiresAt } = await this.cache.set(body.context, body.exercise, options);
+      const { key, expiresAt } = await this.exercises.set(body.context, body.exercise, options);
       return { key, expiresAt: expiresAt.toISOString() };
     }
     if (!LEASE_TOKEN_PATTERN.test(leaseToken)) {
@@ -152,7 +156,7 @@ export class ExerciseCacheController {
   @ApiNoContentResponse({ description: 'Removed' })
   @ApiNotFoundResponse({ description: 'No entry with this key' })
   async remove(@Param() { key }: KeyParamDto): Promise<void> {
-    if ((await this.cache.invalidate(key)) === 0) {
+    if ((await this.invalidation.invalidate(key)) === 0) {
       throw new NotFoundException({ statusCode: 404, message: 'no cached exercise with this key', key });
     }
   }
@@ -160,8 +164,8 @@ export class ExerciseCacheController {
   @Delete()
   @ApiOkResponse({ type: InvalidatedResponse, description: 'Every variant of the context removed; with namespace alone, every entry of that namespace' })
   async removeContext(@Query() query: RemoveQueryDto): Promise<InvalidatedResponse> {
-    if (isNamespaceOnly(query)) return { removed: await this.cache.invalidateNamespace(query.namespace!) };
-    return { removed: await this.cache.invalidate(contextOf({ type: query.type!, difficulty: query.difficulty!, topics: query.topics ?? [], namespace: query.namespace })) };
+    if (isNamespaceOnly(query)) return { removed: await this.invalidation.invalidateNamespace(query.namespace!) };
+    return { removed: await this.invalidation.invalidate(contextOf({ type: query.type!, difficulty: query.difficulty!, topics: query.topics ?? [], namespace: query.namespace })) };
   }
 
 

@@ -176,6 +176,23 @@ export class ExerciseCacheRepository {
   }
 
   /**
+   * Stores a new variant of a context in one transaction holding a lock on the context: reads its
+   * live variants, stores `entryFor(slot)` in the slot `chooseSlot` picks among them. Concurrent
+   * writers so choose their slots one at a time and never land two new variants in one slot.
+   */
+  async storeInChosenVariant(
+    contextKey: string,
+    bucket: number,
+    chooseSlot: (liveVariants: CachedEntry[]) => number,
+    entryFor: (slot: number) => EntryToStore,
+  ): Promise<{ key: string; expiresAt: Date }> {
+    return this.withContextLock(contextKey, async (db) => {
+      const slot = chooseSlot(await this.findLiveVariants(contextKey, bucket, db));
+      return this.upsert(entryFor(slot), db);
+    });
+  }
+
+  /**
    * Runs `work` in one transaction holding a lock on one context, so that concurrent writers of
    * its variants choose their slots one at a time (two new variants never land in one slot).
    */

@@ -1,6 +1,9 @@
 import { ExerciseContext, keyOfCanonical } from './cache-key';
 import { CachedEntry, isOfVersion } from './cache-entry';
-import type { Exercise, ExerciseCacheService, LookupOptions, StoreOptions, StoredExercise } from './exercise-cache.service';
+import type { CanonicalContext } from './cache-key';
+import type { Exercise, LookupOptions, StoreOptions, StoredExercise } from './exercise-cache-options';
+import type { ExerciseLookupService } from './exercise-lookup.service';
+import type { ExerciseStoreService } from './exercise-store.service';
 import type { InvalidationBus } from './invalidation-bus';
 import type { LeaseRepository } from './lease.repository';
 import { LeaseWaiters } from './lease-waiters';
@@ -38,7 +41,8 @@ export class LeaseCoordinator {
   private readonly waiters = new LeaseWaiters();
 
   constructor(
-    private readonly cache: ExerciseCacheService,
+    private readonly lookups: ExerciseLookupService,
+    private readonly exercises: ExerciseStoreService,
     private readonly leases: LeaseRepository,
     private readonly bus: InvalidationBus,
     private readonly count: (outcome: LeaseOutcome) => void = () => undefined,
@@ -52,14 +56,14 @@ export class LeaseCoordinator {
   }
 
   async lookup(context: ExerciseContext, options: LookupOptions, lease: { seconds: number; waitMs: number }): Promise<LeaseLookup> {
-    const { entry, canonical, bucket, exclude, version } = await this.cache.peek(context, options);
+    const { entry, canonical, bucket, exclude, version } = await this.lookups.peek(context, options);
     if (entry) {
-      return { outcome: 'hit', entry: this.cache.recordLookup(canonical, entry) ?? entry };
+      return { outcome: 'hit', entry: this.lookups.recordLookup(canonical, entry) ?? entry };
     }
-    const slot = await this.cache.slotForMiss(canonical, bucket, exclude, version);
+    const slot = await this.lookups.slotForMiss(canonical, bucket, exclude, version);
     const key = keyOfCanonical(canonical, slot);
     const servable = async () => {
-      const stored = await this.cache.findLive(key);
+      const stored = await this.lookups.findLive(key);
       return stored && !exclude.has(stored.key) && isOfVersion(stored, version) ? stored : null;
     };
     const deadline = Date.now() + lease.waitMs;
@@ -79,7 +83,7 @@ export class LeaseCoordinator {
             await this.bus.publish({ keys: [key] }).catch(() => undefined);
             return this.coalesced(canonical, stored);
           }
-          this.cache.recordLookup(canonical, null);
+          this.lookups.recordLookup(canonical, null);
           this.count('granted');
           return { outcome: 'granted', key, token: attempt.token };
         }
@@ -98,7 +102,7 @@ export class LeaseCoordinator {
     } finally {
       waiter.dispose();
     }
-    this.cache.recordLookup(canonical, null);
+    this.lookups.recordLookup(canonical, null);
     this.count('timed_out');
     const retryAfterSeconds = this.waiters.isClosed ? 1 : Math.max(1, Math.ceil(holderExpiresInMs / 1000));
     return { outcome: 'timed_out', key, retryAfterSeconds };
@@ -118,7 +122,7 @@ export class LeaseCoordinator {
    */
   async store(token: string, context: ExerciseContext, exercise: Exercise, options: StoreOptions): Promise<StoredExercise> {
     try {
-      return await this.cache.storeClaimed(context, exercise, options, async (db, contextKey) => {
+      return await this.exercises.storeClaimed(context, exercise, options, async (db, contextKey) => {
         const claimed = await this.leases.claim(token, db);
         if (!claimed) throw new LeaseConflictError('lease expired and was given to another caller (or never existed): nothing stored');
         if (claimed.contextKey !== contextKey) throw new LeaseConflictError('this lease was granted for another context: nothing stored');
@@ -130,8 +134,8 @@ export class LeaseCoordinator {
     }
   }
 
-  private coalesced(canonical: Parameters<ExerciseCacheService['recordLookup']>[0], entry: CachedEntry): LeaseLookup {
-    const served = this.cache.recordLookup(canonical, entry) ?? entry;
+  private coalesced(canonical: CanonicalContext, entry: CachedEntry): LeaseLookup {
+    const served = this.lookups.recordLookup(canonical, entry) ?? entry;
     this.count('coalesced');
     return { outcome: 'coalesced', entry: served };
   }

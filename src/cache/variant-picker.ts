@@ -20,20 +20,21 @@ export class VariantPicker {
     return this.leastUsed(live.filter((entry) => !exclude.has(entry.key) && isOfVersion(entry, version)));
   }
 
-  /**
-   * Where a newly generated exercise goes: the lowest free slot while the bucket has room,
-   * otherwise the slot of the least used variant (replacing it keeps the bucket bounded). With a
-   * generator version, a slot holding another version counts as free: it is replaced in place.
-   */
-  async slotForNewVariant(
-    context: CanonicalContext,
-    bucket: number,
-    exclude: Iterable<string>,
-    db?: Parameters<ExerciseCacheRepository['findLiveVariants']>[2],
-    version?: string,
-  ): Promise<number> {
+  /** Where a newly generated exercise for this context goes (see slotAmong), from its live variants now. */
+  async slotForNewVariant(context: CanonicalContext, bucket: number, exclude: Iterable<string>, version?: string): Promise<number> {
     if (bucket === 1) return 1;
-    const live = (await this.repository.findLiveVariants(keyOfCanonical(context, 1), bucket, db)).filter((entry) => isOfVersion(entry, version));
+    return this.slotAmong(await this.repository.findLiveVariants(keyOfCanonical(context, 1), bucket), bucket, exclude, version);
+  }
+
+  /**
+   * Where a newly generated exercise goes, given the context's live variants: the lowest free slot
+   * while the bucket has room, otherwise the slot of the least used variant (replacing it keeps the
+   * bucket bounded). With a generator version, a slot holding another version counts as free: it
+   * is replaced in place.
+   */
+  slotAmong(liveVariants: readonly CachedEntry[], bucket: number, exclude: Iterable<string>, version?: string): number {
+    if (bucket === 1) return 1;
+    const live = liveVariants.filter((entry) => isOfVersion(entry, version));
     const taken = new Set(live.map((entry) => entry.variant));
     for (let slot = 1; slot <= bucket; slot++) {
       if (!taken.has(slot)) return slot;

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
-import { ExerciseCacheService } from '../cache/exercise-cache.service';
+import { CacheStatisticsService } from '../cache/cache-statistics.service';
 import { QuarantinedEntryResponse } from '../quality/quarantine/quarantine.dto';
 import { QuarantineService } from '../quality/quarantine/quarantine.service';
 import { DailyMetricsRow, dailyTotals } from './daily-totals';
@@ -12,19 +12,19 @@ const LIST_LIMIT = 10;
 @Injectable()
 export class DashboardService {
   constructor(
-    private readonly cache: ExerciseCacheService,
+    private readonly statistics: CacheStatisticsService,
     private readonly config: AppConfig,
     private readonly quarantine: QuarantineService,
   ) {}
 
   async data(days: number): Promise<DashboardDataResponse> {
     // stats() flushes the usage buffer first, so the other reads see the same counters.
-    const overview = await this.quarantine.withOverallCounts(await this.cache.stats());
+    const overview = await this.quarantine.withOverallCounts(await this.statistics.stats());
     const [byType, daily, popular, lru, quarantined] = await Promise.all([
-      this.cache.statsByType().then((rows) => this.quarantine.withCountsByType(rows)),
-      this.cache.dailyMetrics(days),
-      this.cache.popular(LIST_LIMIT),
-      this.cache.leastRecentlyUsed(LIST_LIMIT),
+      this.statistics.statsByType().then((rows) => this.quarantine.withCountsByType(rows)),
+      this.statistics.dailyMetrics(days),
+      this.statistics.popular(LIST_LIMIT),
+      this.statistics.leastRecentlyUsed(LIST_LIMIT),
       this.quarantine.list(LIST_LIMIT),
     ]);
     const activeEntries = Number(overview.activeEntries);

@@ -1,34 +1,35 @@
 import type { CachedEntry } from '../cache/cache-entry';
 import type { CanonicalContext, ExerciseContext } from '../cache/cache-key';
-import type { Exercise, ExerciseCacheService, GetOrGenerateOptions, LookupOptions, StoreOptions, StoredExercise } from '../cache/exercise-cache.service';
+import type { CacheCore } from '../cache/cache-core';
+import type { Exercise, GetOrGenerateOptions, LookupOptions, StoreOptions, StoredExercise } from '../cache/exercise-cache-options';
 import type { OpenedExerciseCache } from './open-exercise-cache';
 
 /**
  * What createExerciseCacheDB() and createExerciseCache() return: the guide's `get(context)` /
- * `set(context, exercise)` and the rest of the cache, all methods of ExerciseCacheService. Every
+ * `set(context, exercise)` and the rest of the cache, each handed to the core's narrow service. Every
  * call first waits for start-up (the LISTEN session that keeps L1 coherent across processes), so
  * creating the cache stays synchronous as in the guide. close() flushes the buffered counters
  * and stops what the cache started; it never ends a pool you passed in.
  */
 export class ExerciseCacheDB {
   private readonly ready: Promise<void>;
-  private readonly service: ExerciseCacheService;
+  private readonly core: CacheCore;
 
   constructor(private readonly opened: OpenedExerciseCache) {
-    this.service = opened.core.service;
+    this.core = opened.core;
     this.ready = opened.start();
   }
 
   /** The cached exercise for a context, or null (a miss: generate it and set() it). */
   async get(context: ExerciseContext, options?: LookupOptions): Promise<Exercise | null> {
     await this.ready;
-    return this.service.get(context, options);
+    return this.core.lookup.get(context, options);
   }
 
   /** Stores an exercise for a context (with variants > 1, as a new variant while the bucket has room). */
   async set(context: ExerciseContext, exercise: Exercise, options?: StoreOptions): Promise<StoredExercise> {
     await this.ready;
-    return this.service.set(context, exercise, options);
+    return this.core.store.set(context, exercise, options);
   }
 
   /**
@@ -41,78 +42,78 @@ export class ExerciseCacheDB {
     options?: GetOrGenerateOptions,
   ): Promise<Exercise> {
     await this.ready;
-    return this.service.getOrGenerate(context, generate, options);
+    return this.core.generation.getOrGenerate(context, generate, options);
   }
 
   /** Like get(), with the entry's key, timestamps and usage. */
   async lookup(context: ExerciseContext, options?: LookupOptions): Promise<CachedEntry | null> {
     await this.ready;
-    return this.service.lookup(context, options);
+    return this.core.lookup.lookup(context, options);
   }
 
   /** The live entry with this cache key, or null. */
   async getByKey(key: string): Promise<CachedEntry | null> {
     await this.ready;
-    return this.service.getByKey(key);
+    return this.core.lookup.getByKey(key);
   }
 
   /** Removes one entry by key, or every variant of a context; resolves to how many were removed. */
   async invalidate(keyOrContext: string | ExerciseContext): Promise<number> {
     await this.ready;
-    return this.service.invalidate(keyOrContext);
+    return this.core.invalidation.invalidate(keyOrContext);
   }
 
   /** Removes every entry. */
   async clear(): Promise<number> {
     await this.ready;
-    return this.service.clear();
+    return this.core.invalidation.clear();
   }
 
   /** Overall statistics (the exercise_cache_overview view), including this process's unflushed lookups. */
   async stats(): Promise<Record<string, unknown>> {
     await this.ready;
-    return this.service.stats();
+    return this.core.statistics.stats();
   }
 
   async statsByType(): Promise<Record<string, unknown>[]> {
     await this.ready;
-    return this.service.statsByType();
+    return this.core.statistics.statsByType();
   }
 
   /** Live entries with the same difficulty and topics, of any type. */
   async findSimilar(context: ExerciseContext, limit?: number): Promise<CachedEntry[]> {
     await this.ready;
-    return this.service.findSimilar(context, limit);
+    return this.core.lookup.findSimilar(context, limit);
   }
 
   /** Live entries of the same type and difficulty whose topics overlap. */
   async findByTopics(context: ExerciseContext, options?: { minOverlap?: number; limit?: number }): Promise<(CachedEntry & { overlap: number })[]> {
     await this.ready;
-    return this.service.findByTopics(context, options);
+    return this.core.lookup.findByTopics(context, options);
   }
 
   /** Deletes expired entries (what the scheduled cleanup runs). */
   async cleanupExpired(): Promise<number> {
     await this.ready;
-    return this.service.cleanupExpired();
+    return this.core.maintenance.cleanupExpired();
   }
 
   /** Evicts least recently used entries down to maxEntries (default: the maxEntries option). */
   async evictLeastRecentlyUsed(maxEntries?: number): Promise<number> {
     await this.ready;
-    return this.service.evictLeastRecentlyUsed(maxEntries);
+    return this.core.maintenance.evictLeastRecentlyUsed(maxEntries);
   }
 
   /** Refreshes the daily metrics view. */
   async refreshMetrics(): Promise<void> {
     await this.ready;
-    return this.service.refreshMetrics();
+    return this.core.maintenance.refreshMetrics();
   }
 
   /** Writes buffered usage and hit/miss counters now. */
   async flushUsage(): Promise<void> {
     await this.ready;
-    return this.service.flushUsage();
+    return this.core.maintenance.flushUsage();
   }
 
   /** Flushes counters, stops timers, the LISTEN session and pools the cache opened. Idempotent. */

@@ -4,7 +4,8 @@ import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@ne
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { CronJob } from 'cron';
 import { LeaseRepository } from '../cache/lease.repository';
-import { ExerciseCacheService } from '../cache/exercise-cache.service';
+import { CacheInvalidationService } from '../cache/cache-invalidation.service';
+import { CacheMaintenanceService } from '../cache/cache-maintenance.service';
 import { AppConfig } from '../config/app-config';
 import { PrismaService } from '../database/prisma.service';
 import { MAINTENANCE_JOBS, MaintenanceJob, MaintenanceMetrics, ScheduledJob } from '../metrics/maintenance-metrics.service';
@@ -50,7 +51,8 @@ export class MaintenanceService implements OnApplicationBootstrap, OnModuleDestr
   private readonly scheduled: MaintenanceJob[] = [];
 
   constructor(
-    private readonly cache: ExerciseCacheService,
+    private readonly cache: CacheMaintenanceService,
+    private readonly invalidation: CacheInvalidationService,
     private readonly repository: MaintenanceRepository,
     private readonly metrics: MaintenanceMetrics,
     private readonly config: AppConfig,
@@ -170,7 +172,7 @@ export class MaintenanceService implements OnApplicationBootstrap, OnModuleDestr
       case 'evict':
         return this.cache.evictLeastRecentlyUsed(options.maxEntries ?? this.config.MAX_ENTRIES);
       case 'retire':
-        return this.cache.retireOtherVersions(options.retire!.generatorVersion, options.retire!.namespace);
+        return this.invalidation.retireOtherVersions(options.retire!.generatorVersion, options.retire!.namespace);
       case 'refresh':
         return this.cache.refreshMetrics().then(() => this.repository.countDailyMetricsRows());
     }

@@ -2,7 +2,9 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { cacheKeyFor } from '../../cache/cache-key';
 import { CachedExerciseResponse } from '../../cache/dto/exercise-responses.dto';
-import { ExerciseCacheService } from '../../cache/exercise-cache.service';
+import { CacheInvalidationService } from '../../cache/cache-invalidation.service';
+import { ExerciseLookupService } from '../../cache/exercise-lookup.service';
+import { ExerciseStoreService } from '../../cache/exercise-store.service';
 import { MAX_DIFFICULTY, MAX_TTL_SECONDS, MAX_VARIANTS, MIN_DIFFICULTY } from '../../cache/context-rules';
 import { CliError, EXIT, UsageError } from '../exit-codes';
 import { ContextOptions, contextOf, hasContextOptions, integerIn, numberIn, topicList } from '../options';
@@ -26,8 +28,8 @@ export function registerEntryCommands(program: Command, run: Run): void {
       if (options.key !== undefined && hasContextOptions(options)) throw new UsageError('get takes either --key or --type/--difficulty/--topics, not both');
       const context = options.key === undefined ? contextOf(options, 'get') : undefined;
       return run(command, async (app, { json }) => {
-        const cache = app.get(ExerciseCacheService);
-        const entry = context ? await cache.lookup(context, { variants: options.variants, generatorVersion: options.generatorVersion }) : await cache.getByKey(options.key!);
+        const lookups = app.get(ExerciseLookupService);
+        const entry = context ? await lookups.lookup(context, { variants: options.variants, generatorVersion: options.generatorVersion }) : await lookups.getByKey(options.key!);
         if (!entry) {
           const key = context ? cacheKeyFor(context) : options.key;
           throw new CliError(`no cached exercise for this ${context ? 'context' : 'key'} (key ${key})`, EXIT.NOT_FOUND);
@@ -49,7 +51,7 @@ export function registerEntryCommands(program: Command, run: Run): void {
       const context = contextOf(options, 'set');
       const exercise = await exerciseFrom(options);
       return run(command, async (app, { json }) => {
-        const stored = await app.get(ExerciseCacheService).set(context, exercise, {
+        const stored = await app.get(ExerciseStoreService).set(context, exercise, {
           ttlSeconds: options.ttl,
           generationCost: options.cost,
           variants: options.variants,
@@ -70,8 +72,8 @@ export function registerEntryCommands(program: Command, run: Run): void {
       const wholeNamespace = key === undefined && !hasContextOptions(options) && options.namespace !== undefined;
       const target = key ?? (wholeNamespace ? undefined : contextOf(options, 'invalidate'));
       return run(command, async (app, { json }) => {
-        const cache = app.get(ExerciseCacheService);
-        const removed = target === undefined ? await cache.invalidateNamespace(options.namespace!) : await cache.invalidate(target);
+        const invalidation = app.get(CacheInvalidationService);
+        const removed = target === undefined ? await invalidation.invalidateNamespace(options.namespace!) : await invalidation.invalidate(target);
         if (json) printJson({ removed });
         else printLines([`removed ${removed} ${removed === 1 ? 'entry' : 'entries'}`]);
         if (removed === 0) throw new CliError(`nothing to invalidate: no entry for this ${key ? 'key' : 'context'}`, EXIT.NOT_FOUND);

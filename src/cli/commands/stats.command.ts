@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ExerciseCacheService } from '../../cache/exercise-cache.service';
+import { CacheStatisticsService } from '../../cache/cache-statistics.service';
 import { AppConfig } from '../../config/app-config';
 import { QuarantineService } from '../../quality/quarantine/quarantine.service';
 import { integer, money, percent, printJson, printLines, table } from '../output';
@@ -11,11 +11,11 @@ export function registerStatsCommand(program: Command, run: Run): void {
     .description('overall statistics, statistics per exercise type, and cache size against MAX_ENTRIES')
     .action((_options, command: Command) =>
       run(command, async (app, { json }) => {
-        const cache = app.get(ExerciseCacheService);
+        const statistics = app.get(CacheStatisticsService);
         const maxEntries = app.get(AppConfig).MAX_ENTRIES;
         const quarantine = app.get(QuarantineService);
-        const overview = await quarantine.withOverallCounts(await cache.stats());
-        const byType = await quarantine.withCountsByType(await cache.statsByType());
+        const overview = await quarantine.withOverallCounts(await statistics.stats());
+        const byType = await quarantine.withCountsByType(await statistics.statsByType());
         if (json) return printJson({ overview, byType, maxEntries });
         const o = overview;
         const used = maxEntries > 0 ? (100 * Number(o.activeEntries)) / maxEntries : 0;

@@ -4,7 +4,7 @@ import { BadRequestException, Injectable } from '@nestjs/common';
 import { cacheKeyFor } from '../../cache/cache-key';
 import { InvalidCacheRequestError } from '../../cache/context-rules';
 import { ExerciseCacheRepository } from '../../cache/exercise-cache.repository';
-import { ExerciseCacheService } from '../../cache/exercise-cache.service';
+import { ExerciseStoreService } from '../../cache/exercise-store.service';
 import { isStorageUnavailable } from '../../common/storage-unavailable';
 import { AppConfig } from '../../config/app-config';
 import { oneLineReason } from '../exit-codes';
@@ -64,7 +64,7 @@ const CONCURRENCY = 8;
 @Injectable()
 export class ExerciseImporter {
   constructor(
-    private readonly cache: ExerciseCacheService,
+    private readonly exercises: ExerciseStoreService,
     private readonly repository: ExerciseCacheRepository,
     private readonly config: AppConfig,
   ) {}
@@ -127,7 +127,7 @@ export class ExerciseImporter {
 
   private async storeLine({ number, line, key }: PendingLine, live: Set<string>, summary: ImportSummary): Promise<void> {
     try {
-      await this.cache.setVariant(line.context, line.variant ?? 1, line.exercise, {
+      await this.exercises.setVariant(line.context, line.variant ?? 1, line.exercise, {
         ttlSeconds: line.ttlSeconds,
         generationCost: line.generationCost,
       });
