@@ -61,6 +61,7 @@ export async function createApp(config: AppConfig, database: DatabaseHandle): Pr
       .addSecurityRequirements('api-key')
       .build(),
   );
+  // On Fastify the UI's scripts and styles are served by @fastify/static, a dependency for this alone.
   SwaggerModule.setup('docs', app, document);
   return app;
 }
@@ -71,10 +72,11 @@ const KEEP_ALIVE_DRAIN_MS = 1000;
 /**
  * server.close() destroys every keep-alive connection that is idle at that instant, including
  * one whose next request is already on the wire but not yet read: its client gets ECONNRESET for
- * a request the server never saw (measured: about 10 of 16 busy clients per shutdown). Instead,
- * open connections get KEEP_ALIVE_DRAIN_MS: a request that arrives on one is served with
- * "Connection: close" (Fastify adds it while closing) and the client closes it cleanly; only
- * connections silent for the whole grace are destroyed, as the keep-alive timeout would.
+ * a request the server never saw, as busy keep-alive clients do on most shutdowns (the clients of
+ * test/operations/shutdown.spec.ts). Instead, open connections get KEEP_ALIVE_DRAIN_MS: a request
+ * that arrives on one is served with "Connection: close" (Fastify adds it while closing) and the
+ * client closes it cleanly; only connections silent for the whole grace are destroyed, as the
+ * keep-alive timeout would.
  */
 function drainKeepAliveGently(server: Server): void {
   const closeIdleConnections = server.closeIdleConnections.bind(server);

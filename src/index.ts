@@ -10,7 +10,7 @@ export type { CachedEntry } from './cache/cache-entry';
 export type { Exercise, GetOrGenerateOptions, LookupOptions, StoreOptions, StoredExercise } from './cache/exercise-cache.service';
 export { InvalidCacheRequestError } from './cache/context-rules';
 export { CacheNotMigratedError } from './cache/cache-not-migrated.error';
-export { StorageUnavailableError, isStorageUnavailable } from './common/storage-unavailable';
+export { isStorageUnavailable } from './common/storage-unavailable';
 export { DEFAULT_CACHE_SETTINGS } from './cache/cache-settings';
 export type { CacheSettings } from './cache/cache-settings';
 export type { CacheLogger } from './cache/cache-logger';

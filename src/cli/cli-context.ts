@@ -7,7 +7,7 @@ import { DatabaseHandle, openDatabase } from '../database/database-handle';
 import { qualifiedName } from '../database/database-schema';
 import { CliModule } from './cli.module';
 
-export interface ContextOptions {
+export interface ApplicationOptions {
   /** Database and service log lines on stderr. */
   verbose: boolean;
 }
@@ -37,8 +37,8 @@ function writeLog(level: string, message: unknown, context?: string): void {
   process.stderr.write(`${level}${context ? ` [${context}]` : ''} ${message instanceof Error ? message.message : String(message)}\n`);
 }
 
-/** Boots the services on the configured database, runs `work`, and always shuts down cleanly. */
-export async function withApplication<T>(options: ContextOptions, work: (app: INestApplicationContext) => Promise<T>): Promise<T> {
+/** Boots the services on the configured database, runs `action`, and always shuts down cleanly. */
+export async function withApplication<T>(options: ApplicationOptions, action: (app: INestApplicationContext) => Promise<T>): Promise<T> {
   const config = cliConfig(process.env);
   const log = options.verbose ? (line: string) => process.stderr.write(`${line}\n`) : () => undefined;
   const database = await openCliDatabase(config, log);
@@ -48,7 +48,7 @@ export async function withApplication<T>(options: ContextOptions, work: (app: IN
       logger: options.verbose ? stderrLogger : false,
       abortOnError: false,
     });
-    return await work(app);
+    return await action(app);
   } finally {
     // close() runs the shutdown hooks: buffered usage counters are written before the pool ends.
     await app?.close();

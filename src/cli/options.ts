@@ -29,7 +29,8 @@ export function topicList(value: string): string[] {
     .filter((topic) => topic !== '');
 }
 
-export interface ContextOptions {
+/** The flags that name an exercise context: --type, --difficulty, --topics, --namespace. */
+export interface ContextFlags {
   type?: string;
   difficulty?: number;
   topics?: string[];
@@ -37,7 +38,7 @@ export interface ContextOptions {
 }
 
 /** The context named by --type, --difficulty, --topics (and --namespace); the service validates its values. */
-export function contextOf(options: ContextOptions, command: string): ExerciseContext {
+export function contextOf(options: ContextFlags, command: string): ExerciseContext {
   if (options.type === undefined || options.difficulty === undefined) {
     throw new UsageError(`${command} needs --type and --difficulty (and usually --topics)`);
   }
@@ -46,5 +47,5 @@ export function contextOf(options: ContextOptions, command: string): ExerciseCon
   return context;
 }
 
-export const hasContextOptions = (options: ContextOptions): boolean =>
+export const hasContextFlags = (options: ContextFlags): boolean =>
   options.type !== undefined || options.difficulty !== undefined || options.topics !== undefined;

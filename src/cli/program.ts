@@ -19,10 +19,10 @@ import { ImportAbortedError } from './transfer/exercise-importer';
 export async function runCli(argv: string[]): Promise<number> {
   let exitCode: number = EXIT.OK;
   let verbose = argv.includes('--verbose') || argv.includes('-v');
-  const run: Run = async (command, work) => {
+  const run: Run = async (command, action) => {
     const globals = command.optsWithGlobals<GlobalOptions>();
     verbose = Boolean(globals.verbose);
-    exitCode = (await withApplication({ verbose }, (app) => work(app, { json: Boolean(globals.json), verbose }))) ?? EXIT.OK;
+    exitCode = (await withApplication({ verbose }, (app) => action(app, { json: Boolean(globals.json), verbose }))) ?? EXIT.OK;
   };
   try {
     await buildProgram(run).parseAsync(argv);

@@ -2,7 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, LoggerService } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { InvalidCacheRequestError } from '../cache/context-rules';
-import { StorageUnavailableError, isStorageUnavailable } from './storage-unavailable';
+import { isStorageUnavailable } from './storage-unavailable';
 
 /**
  * The one place errors become responses: HTTP exceptions keep their status and message, an
@@ -30,9 +30,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
       status = HttpStatus.BAD_REQUEST;
       body = httpExceptionBody(status, exception.getResponse());
     } else if (isStorageUnavailable(exception)) {
-      const unavailable = new StorageUnavailableError(String(exception));
-      status = unavailable.getStatus();
-      body = unavailable.getResponse();
+      status = HttpStatus.SERVICE_UNAVAILABLE;
+      body = { statusCode: status, error: 'Service Unavailable', message: 'cache storage unavailable' };
       this.logger.warn(`database unavailable: ${(exception as Error).message}`, AllExceptionsFilter.name);
     } else if (isFastifyClientError(exception)) {
       status = exception.statusCode;

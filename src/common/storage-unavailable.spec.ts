@@ -14,7 +14,7 @@ describe('isStorageUnavailable', () => {
   });
   afterAll(() => prisma.$disconnect());
 
-  const failure = (work: () => Promise<unknown>) => work().then(() => { throw new Error('expected a failure'); }, (error: unknown) => error);
+  const failure = (call: () => Promise<unknown>) => call().then(() => { throw new Error('expected a failure'); }, (error: unknown) => error);
 
   it('recognises pg errors on the pool (ECONNREFUSED)', async () => {
     expect(isStorageUnavailable(await failure(() => pool.query('SELECT 1')))).toBe(true);

@@ -1,23 +1,4 @@
 // Framework-free: the cache core (src/cache) uses this outside Nest too.
-export const STORAGE_UNAVAILABLE_MESSAGE = 'cache storage unavailable';
-
-/** PostgreSQL cannot serve (unreachable, too slow, refusing); the HTTP service answers it with a 503. */
-export class StorageUnavailableError extends Error {
-  readonly status = 503;
-  readonly statusCode = 503;
-
-  constructor(readonly reason: string) {
-    super(STORAGE_UNAVAILABLE_MESSAGE);
-  }
-
-  getStatus(): number {
-    return 503;
-  }
-
-  getResponse(): { statusCode: number; error: string; message: string } {
-    return { statusCode: 503, error: 'Service Unavailable', message: STORAGE_UNAVAILABLE_MESSAGE };
-  }
-}
 
 const UNAVAILABLE_CODES = new Set([
   'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH',
@@ -55,7 +36,6 @@ interface ErrorLike {
  * adapter puts the pg error (a P2010 "raw query failed" or a P1001 carries the real reason there).
  */
 export function isStorageUnavailable(error: unknown): boolean {
-  if (error instanceof StorageUnavailableError) return true;
   const pending: unknown[] = [error];
   for (let seen = 0; pending.length > 0 && seen < 10; seen++) {
     const candidate = pending.shift() as ErrorLike | null | undefined;

@@ -31,7 +31,7 @@ function assetsDir(): string {
   return found;
 }
 
-/** Reads every asset once at boot (about 220 kB in all) and keeps it in memory. */
+/** Reads every asset once at boot and keeps it in memory (Chart.js is the largest). */
 export function loadDashboardAssets(): { assets: Map<string, Asset>; template: string } {
   const assets = new Map<string, Asset>();
   for (const [name, source] of Object.entries(SOURCES)) {

@@ -27,8 +27,8 @@ function loadEngineModule(): Promise<SchemaEngineModule> {
     const dir = path.dirname(require.resolve('@prisma/schema-engine-wasm/schema_engine_bg'));
     const bindings = require(path.join(dir, 'schema_engine_bg.js')) as SchemaEngineModule;
     const bytes = await readFile(path.join(dir, 'schema_engine_bg.wasm'));
-    // The engine arms 10 s timers it never clears; unref them so a finished migration lets the
-    // process exit at once instead of 10 s later.
+    // The engine arms timers it never clears; unref them so a finished migration lets the process
+    // exit at once instead of when they fire.
     const imports: Record<string, unknown> = { ...bindings };
     for (const name of Object.keys(imports).filter((key) => key.startsWith('__wbg_setTimeout_'))) {
       const original = imports[name] as (...args: unknown[]) => { unref?: () => void } | undefined;

@@ -36,11 +36,6 @@ export class FixedWindowStorage implements ThrottlerStorage {
     return { totalHits: window.hits, timeToExpire: secondsLeft, isBlocked, timeToBlockExpire: isBlocked ? secondsLeft : 0 };
   }
 
-  /** Clients currently tracked (for tests and curiosity). */
-  get size(): number {
-    return this.windows.size;
-  }
-
   private sweep(): void {
     const now = Date.now();
     for (const [key, window] of this.windows) if (window.endsAt <= now) this.windows.delete(key);

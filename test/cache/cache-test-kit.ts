@@ -33,23 +33,6 @@ export function contextFor(label: string, topics: string[] = ['colors', 'anatomy
   return { type: label.toLowerCase().replace(/[^a-z0-9_-]/g, '_').slice(0, 50), difficulty, topics };
 }
 
-/** Polls until `check` returns a truthy value (never sleeps a fixed time); fails after timeoutMs. */
-export async function waitFor<T>(check: () => Promise<T> | T, what: string, timeoutMs = 10000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value) return value;
-      last = value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (last: ${String(last)})`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
 export interface RowOf {
   cache_key: string;
   context_key: string;

@@ -8,7 +8,8 @@ import { AppModule } from '../../src/app.module';
 import { validateConfig } from '../../src/config/app-config';
 import { TestApp, startTestApp } from '../support/test-app';
 import { TestDatabase, createTestDatabase } from '../support/test-database';
-import { contextFor, fakeGenerator, rowByKey, rowsOf, waitFor } from './cache-test-kit';
+import { contextFor, fakeGenerator, rowByKey, rowsOf } from './cache-test-kit';
+import { pollUntil } from '../support/poll';
 
 /** What another feature of the application looks like when it uses the cache. */
 @Injectable()
@@ -153,7 +154,7 @@ describe(ExerciseCacheService.name, () => {
     /** Reads until the entry is gone; fails if it is ever returned at or after its expires_at. */
     async function readUntilExpired(service: ExerciseCacheService, context: ReturnType<typeof contextFor>, expiresAt: Date) {
       let served = 0;
-      await waitFor(async () => {
+      await pollUntil(async () => {
         const startedAt = Date.now();
         const entry = await service.lookup(context);
         if (entry) {
@@ -162,7 +163,7 @@ describe(ExerciseCacheService.name, () => {
           expect(entry.expiresAt).toEqual(expiresAt);
         }
         return entry === null;
-      }, 'the entry to expire', 5000);
+      }, Boolean, { what: 'the entry to expire', timeoutMs: 5000 });
       return served;
     }
 

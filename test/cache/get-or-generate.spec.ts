@@ -3,7 +3,8 @@ import { ExerciseCacheService } from '../../src/cache/exercise-cache.service';
 import { UsageBuffer } from '../../src/cache/usage-buffer';
 import { TestApp, startTestApp } from '../support/test-app';
 import { TestDatabase, createTestDatabase } from '../support/test-database';
-import { contextFor, fakeGenerator, gatedGenerator, outcomesOf, rowByKey, rowsOf, waitFor } from './cache-test-kit';
+import { contextFor, fakeGenerator, gatedGenerator, outcomesOf, rowByKey, rowsOf } from './cache-test-kit';
+import { pollUntil } from '../support/poll';
 
 describe(`${ExerciseCacheService.name}.getOrGenerate`, () => {
   let db: TestDatabase;
@@ -31,7 +32,7 @@ describe(`${ExerciseCacheService.name}.getOrGenerate`, () => {
 
   /** Resolves once `count` more lookups have been counted, i.e. that many callers have missed. */
   async function untilCallersMissed(count: number, baseline: number) {
-    await waitFor(() => usage.pending >= baseline + count, `${count} callers to miss`);
+    await pollUntil(() => usage.pending >= baseline + count, Boolean, { what: `${count} callers to miss` });
   }
 
   describe("the guide's scenario", () => {

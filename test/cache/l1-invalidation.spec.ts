@@ -4,7 +4,8 @@ import { ExerciseCacheService } from '../../src/cache/exercise-cache.service';
 import { L1Cache } from '../../src/cache/l1-cache';
 import { TestApp, startTestApp } from '../support/test-app';
 import { TestDatabase, createTestDatabase } from '../support/test-database';
-import { contextFor, waitFor } from './cache-test-kit';
+import { contextFor } from './cache-test-kit';
+import { pollUntil } from '../support/poll';
 
 /**
  * Two replicas of the service on one database, both with L1 on. Changes made through B must stop
@@ -43,7 +44,7 @@ describe('L1 across replicas', () => {
    */
   async function servedFromL1OfA(context: ReturnType<typeof contextFor>, exercise: Record<string, unknown>) {
     const key = cacheKeyFor(context);
-    await waitFor(() => droppedFromA(key), "A to receive B's notification of the write");
+    await pollUntil(() => droppedFromA(key), Boolean, { what: "A to receive B's notification of the write" });
     expect(await cacheA.get(context)).toEqual(exercise);
     await db.pool.query(`UPDATE exercise_cache SET exercise_data = '{"changed":"behind the cache"}' WHERE cache_key = $1`, [cacheKeyFor(context)]);
     expect(await cacheA.get(context)).toEqual(exercise);
@@ -55,7 +56,7 @@ describe('L1 across replicas', () => {
     await cacheB.set(context, { version: 1 });
     await servedFromL1OfA(context, { version: 1 });
     await cacheB.set(context, { version: 2 });
-    await waitFor(async () => (await cacheA.get(context))?.version === 2, 'A to serve version 2');
+    await pollUntil(async () => (await cacheA.get(context))?.version === 2, Boolean, { what: 'A to serve version 2' });
   });
 
   it('A stops serving an entry B invalidated by key', async () => {
@@ -63,7 +64,7 @@ describe('L1 across replicas', () => {
     const { key } = await cacheB.set(context, { q: 1 });
     await servedFromL1OfA(context, { q: 1 });
     expect(await cacheB.invalidate(key)).toBe(1);
-    await waitFor(async () => (await cacheA.get(context)) === null, 'A to stop serving');
+    await pollUntil(async () => (await cacheA.get(context)) === null, Boolean, { what: 'A to stop serving' });
     expect(await cacheA.getByKey(key)).toBeNull();
   });
 
@@ -72,7 +73,7 @@ describe('L1 across replicas', () => {
     await cacheB.set(context, { q: 1 });
     await servedFromL1OfA(context, { q: 1 });
     expect(await cacheB.invalidate(context)).toBe(1);
-    await waitFor(async () => (await cacheA.get(context)) === null, 'A to stop serving');
+    await pollUntil(async () => (await cacheA.get(context)) === null, Boolean, { what: 'A to stop serving' });
   });
 
   it('A stops serving anything once B clears the cache', async () => {
@@ -83,7 +84,7 @@ describe('L1 across replicas', () => {
     await servedFromL1OfA(first, { q: 1 });
     await servedFromL1OfA(second, { q: 2 });
     await cacheB.clear();
-    await waitFor(async () => (await cacheA.get(first)) === null && (await cacheA.get(second)) === null, 'A to serve nothing');
+    await pollUntil(async () => (await cacheA.get(first)) === null && (await cacheA.get(second)) === null, Boolean, { what: 'A to serve nothing' });
   });
 
   it('A drops what B evicts', async () => {
@@ -94,7 +95,7 @@ describe('L1 across replicas', () => {
     // e2 is the most recently used entry: the one eviction keeps.
     await db.pool.query(`UPDATE exercise_cache SET last_used_at = now() - interval '1 hour' WHERE cache_key <> $1`, [cacheKeyFor(contexts[2])]);
     expect(await cacheB.evictLeastRecentlyUsed(1)).toBe(2);
-    await waitFor(async () => (await cacheA.get(contexts[0])) === null && (await cacheA.get(contexts[1])) === null, 'A to drop evicted entries');
+    await pollUntil(async () => (await cacheA.get(contexts[0])) === null && (await cacheA.get(contexts[1])) === null, Boolean, { what: 'A to drop evicted entries' });
     expect(await cacheA.get(contexts[2])).not.toBeNull();
   });
 
@@ -102,7 +103,7 @@ describe('L1 across replicas', () => {
     const context = contextFor('l1_expiry');
     const { expiresAt } = await cacheB.set(context, { q: 'brief' }, { ttlSeconds: 1 });
     let servedFromL1 = 0;
-    await waitFor(async () => {
+    await pollUntil(async () => {
       const startedAt = Date.now();
       const entry = await cacheA.lookup(context);
       if (entry) {
@@ -110,7 +111,7 @@ describe('L1 across replicas', () => {
         expect(startedAt).toBeLessThanOrEqual(expiresAt.getTime());
       }
       return entry === null;
-    }, 'the entry to expire', 5000);
+    }, Boolean, { what: 'the entry to expire', timeoutMs: 5000 });
     expect(servedFromL1).toBeGreaterThan(0);
   });
 
@@ -119,14 +120,14 @@ describe('L1 across replicas', () => {
     const key = cacheKeyFor(context);
     await cacheB.set(context, { version: 1 });
     const repositoryA = a.app.get(ExerciseCacheRepository);
-    await waitFor(() => droppedFromA(key), "A to receive B's notification of version 1");
+    await pollUntil(() => droppedFromA(key), Boolean, { what: "A to receive B's notification of version 1" });
     droppedByA.mockClear();
     const read = repositoryA.findLiveByKey.bind(repositoryA);
     // A's read returns version 1, but only after B has written version 2 and A has processed B's notification.
     jest.spyOn(repositoryA, 'findLiveByKey').mockImplementationOnce(async (k: string) => {
       const row = await read(k);
       await cacheB.set(context, { version: 2 });
-      await waitFor(() => droppedFromA(key), "A to receive B's notification of version 2");
+      await pollUntil(() => droppedFromA(key), Boolean, { what: "A to receive B's notification of version 2" });
       return row;
     });
     expect(await cacheA.get(context)).toEqual({ version: 1 }); // read before the write: fine for this request

@@ -2,7 +2,8 @@ import { cacheKeyFor } from '../../src/cache/cache-key';
 import { Exercise, ExerciseCacheService } from '../../src/cache/exercise-cache.service';
 import { TestApp, startTestApp } from '../support/test-app';
 import { TestDatabase, createTestDatabase } from '../support/test-database';
-import { contextFor, fakeGenerator, gatedGenerator, outcomesOf, rowsOf, waitFor } from './cache-test-kit';
+import { contextFor, fakeGenerator, gatedGenerator, outcomesOf, rowsOf } from './cache-test-kit';
+import { pollUntil } from '../support/poll';
 
 describe(`${ExerciseCacheService.name} variants`, () => {
   let db: TestDatabase;
@@ -120,7 +121,7 @@ describe(`${ExerciseCacheService.name} variants`, () => {
     const context = contextFor('variants_concurrent');
     const { generate, release } = gatedGenerator('v5');
     const callers = Array.from({ length: 50 }, () => cache.getOrGenerate(context, generate, { variants: 5 }));
-    await waitFor(() => generate.mock.calls.length > 0, 'a generation to start');
+    await pollUntil(() => generate.mock.calls.length > 0, Boolean, { what: 'a generation to start' });
     release();
     const results = await Promise.all(callers);
     expect(generate.mock.calls.length).toBeGreaterThanOrEqual(1);

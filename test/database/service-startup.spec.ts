@@ -3,7 +3,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from '../support/free-port';
-import { PROJECT_ROOT as ROOT, ensureBuilt, isAlive, occupyPort, removeTempDirs, tempDir, until } from '../support/processes';
+import { pollUntil } from '../support/poll';
+import { PROJECT_ROOT as ROOT, ensureBuilt, isAlive, occupyPort, removeTempDirs, tempDir } from '../support/processes';
 
 const run = promisify(execFile);
 
@@ -43,10 +44,14 @@ describe('node dist/main.js with DATABASE_URL unset', () => {
     service = spawnService(httpPort, await freePort());
     service.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
     service.stderr!.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    await until(async () => {
-      if (service.exitCode !== null) throw new Error(`service exited ${service.exitCode}: ${stdout}`);
-      return (await getDocs().catch(() => undefined)) === 200 ? true : undefined;
-    }, 'GET /docs-json to answer 200');
+    await pollUntil(
+      async () => {
+        if (service.exitCode !== null) throw new Error(`service exited ${service.exitCode}: ${stdout}`);
+        return (await getDocs().catch(() => undefined)) === 200;
+      },
+      Boolean,
+      { what: 'GET /docs-json to answer 200', timeoutMs: 60000 },
+    );
     postgresPid = Number(readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
   }, 120000);
 
@@ -98,7 +103,7 @@ describe('node dist/main.js with DATABASE_URL unset', () => {
       expect(failure).toMatchObject({ code: 1 });
       expect((failure as { stderr: string }).stderr.trim().split('\n')).toEqual([expect.stringMatching(/^exercise-cache failed to start: .*EADDRINUSE/)]);
       // a clean PostgreSQL shutdown removes postmaster.pid
-      await until(async () => (existsSync(path.join(failingDir, 'postmaster.pid')) ? undefined : true), 'the orphaned PostgreSQL to stop');
+      await pollUntil(() => !existsSync(path.join(failingDir, 'postmaster.pid')), Boolean, { what: 'the orphaned PostgreSQL to stop', timeoutMs: 60000 });
     } finally {
       blocker.close();
     }

@@ -43,6 +43,11 @@ describe('OpenAPI document (/docs)', () => {
     expect(res.text).toContain('swagger');
   });
 
+  // Swagger UI's scripts and styles are served through @fastify/static on Fastify.
+  it.each(['swagger-ui-bundle.js', 'swagger-ui.css'])('serves the UI asset /docs/%s', async (asset) => {
+    await e.http().get(`/docs/${asset}`).expect(200);
+  });
+
   it.each(ROUTES)('describes %s %s with its status codes', (path, method, statuses) => {
     const operation = doc.paths[path]?.[method];
     expect(operation).toBeDefined();

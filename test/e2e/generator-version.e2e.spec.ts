@@ -1,9 +1,10 @@
 import request from 'supertest';
 import { cacheKeyFor } from '../../src/cache/cache-key';
 import { ExerciseCacheService } from '../../src/cache/exercise-cache.service';
-import { outcomesOf, waitFor } from '../cache/cache-test-kit';
+import { outcomesOf } from '../cache/cache-test-kit';
 import { TestApp, startTestApp } from '../support/test-app';
 import { E2e, startE2e, storeBody } from './e2e-kit';
+import { pollUntil } from '../support/poll';
 
 /** Generator versions: an entry of another version is not fresh for a lookup that names one. */
 describe('generatorVersion (REST)', () => {
@@ -48,7 +49,7 @@ describe('generatorVersion (REST)', () => {
     const replica = () => request(other.url!);
     await replica().get('/exercise-cache?type=gv_replicas&difficulty=3&topics=r&generatorVersion=v1').expect(200); // now in its L1
     await store('gv_replicas', ['r'], 'v2').expect(201);
-    await waitFor(async () => (await replica().get('/exercise-cache?type=gv_replicas&difficulty=3&topics=r&generatorVersion=v2')).status === 200, 'the other replica to serve v2');
+    await pollUntil(async () => (await replica().get('/exercise-cache?type=gv_replicas&difficulty=3&topics=r&generatorVersion=v2')).status === 200, Boolean, { what: 'the other replica to serve v2' });
     await replica().get('/exercise-cache?type=gv_replicas&difficulty=3&topics=r&generatorVersion=v1').expect(404);
   });
 

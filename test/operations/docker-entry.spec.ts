@@ -2,7 +2,8 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { freePort } from '../support/free-port';
-import { PROJECT_ROOT, ensureBuilt, query, until } from '../support/processes';
+import { pollUntil } from '../support/poll';
+import { PROJECT_ROOT, ensureBuilt, query } from '../support/processes';
 import { TestDatabase, createEmptyDatabase } from '../support/test-database';
 
 /** The JSON-array form of a Dockerfile instruction (CMD [...] or HEALTHCHECK ... CMD [...]). */
@@ -48,11 +49,14 @@ describe('Dockerfile entry command', () => {
     server.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const exited = exitOf(server);
     try {
-      await until(async () => {
-        if (server.exitCode !== null) throw new Error(`entry command exited ${server.exitCode}: ${stderr}`);
-        const probe = spawn(check, checkArgs, { env, stdio: 'ignore' });
-        return (await exitOf(probe)) === 0 ? true : undefined;
-      }, 'the HEALTHCHECK to pass');
+      await pollUntil(
+        async () => {
+          if (server.exitCode !== null) throw new Error(`entry command exited ${server.exitCode}: ${stderr}`);
+          return (await exitOf(spawn(check, checkArgs, { env, stdio: 'ignore' }))) === 0;
+        },
+        Boolean,
+        { what: 'the HEALTHCHECK to pass', timeoutMs: 60000 },
+      );
       const migrations = await query(db.url, 'SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL');
       expect(migrations.length).toBeGreaterThanOrEqual(2);
       server.kill('SIGTERM');

@@ -47,7 +47,7 @@ describe('scheduled maintenance on two instances sharing one database', () => {
     const enough = (rows: RunRow[]) =>
       rows.filter((r) => r.status === 'ok').length >= 3 &&
       instances.every((instance) => rows.some((r) => r.instance === instance && r.status === 'skipped'));
-    const rows = await pollUntil(read, enough, 30000);
+    const rows = await pollUntil(read, enough, { timeoutMs: 30000 });
 
     expect(rows.filter((r) => r.status === 'failed')).toEqual([]);
     const okPerSecond = new Map<string, number>();

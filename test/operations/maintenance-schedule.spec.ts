@@ -113,6 +113,6 @@ describe('scheduled maintenance', () => {
     }
     const { rows } = await db.pool.query(`SELECT status, affected, trigger FROM exercise_cache_maintenance_runs`);
     expect(rows).toEqual([{ status: 'ok', affected: 1, trigger: 'scheduled' }]);
-    await pollUntil(async () => notices.map((payload) => JSON.parse(payload).all), (all) => all.includes(true), 5000).finally(() => listener.release());
+    await pollUntil(async () => notices.map((payload) => JSON.parse(payload).all), (all) => all.includes(true), { timeoutMs: 5000 }).finally(() => listener.release());
   });
 });

@@ -81,7 +81,7 @@ describe('SIGTERM under load (node dist/main.js)', () => {
     await pollUntil(
       () => send('GET', '/health/ready').then((r) => r.status, () => 0),
       (status) => status === 200,
-      30000,
+      { timeoutMs: 30000 },
     );
 
     const seeded = Array.from({ length: SEEDED }, (_, i) => `seeded${i}`);

@@ -14,11 +14,12 @@ import { listMigrationNames } from '../../src/database/migrations';
 import { JobAlreadyRunningError } from '../../src/maintenance/job-already-running.error';
 import { MAINTENANCE_LOCK_IDS, MAINTENANCE_LOCK_SPACE } from '../../src/maintenance/maintenance.repository';
 import { MaintenanceService } from '../../src/maintenance/maintenance.service';
-import { contextFor, gatedGenerator, waitFor } from '../cache/cache-test-kit';
+import { contextFor, gatedGenerator } from '../cache/cache-test-kit';
 import { PROJECT_ROOT, ensureBuilt } from '../support/processes';
 import { expired, insertExercises } from '../support/seed';
 import { TestDatabase, createEmptyDatabase } from '../support/test-database';
 import { PGBOUNCER, PgBouncer, startPgBouncer } from './support/pgbouncer';
+import { pollUntil } from '../support/poll';
 
 /**
  * CI must run this test (.ci/run installs Debian's pgbouncer, and a missing binary fails the run).
@@ -128,12 +129,13 @@ describeWithPgBouncer('the service behind PgBouncer 1.18 in transaction mode, se
     const onA = gatedGenerator('A');
     const onB = gatedGenerator('B');
     const fromA = a.cache.getOrGenerate(context, onA.generate);
-    await waitFor(() => onA.generate.mock.calls.length === 1, 'A to hold the generation lock');
+    await pollUntil(() => onA.generate.mock.calls.length === 1, Boolean, { what: 'A to hold the generation lock' });
     const fromB = Array.from({ length: 5 }, () => b.cache.getOrGenerate(context, onB.generate));
     // B's callers wait on A's session advisory lock, on the direct connection.
-    await waitFor(
+    await pollUntil(
       async () => (await db.pool.query(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND ${THIS_DATABASE}`)).rows[0].n >= 1,
-      "B to wait for A's lock",
+      Boolean,
+      { what: "B to wait for A's lock" },
     );
     onA.release();
     onB.release();
@@ -175,7 +177,7 @@ describeWithPgBouncer('the service behind PgBouncer 1.18 in transaction mode, se
     try {
       await b.cache.set(context, { version: 1 });
       // A's read must come after B's notification of that write, or A does not keep it in L1.
-      await waitFor(droppedFromA, "A to receive B's notification of the write");
+      await pollUntil(droppedFromA, Boolean, { what: "A to receive B's notification of the write" });
       droppedByA.mockClear();
       expect(await a.cache.get(context)).toEqual({ version: 1 });
       expect(l1OfA.get(key)).toBeDefined();
@@ -183,7 +185,7 @@ describeWithPgBouncer('the service behind PgBouncer 1.18 in transaction mode, se
       await db.pool.query(`UPDATE exercise_cache SET exercise_data = '{"version":"changed behind the cache"}' WHERE cache_key = $1`, [key]);
       expect(await a.cache.get(context)).toEqual({ version: 1 });
       await b.cache.set(context, { version: 2 });
-      await waitFor(droppedFromA, "A to receive B's notification of the new version");
+      await pollUntil(droppedFromA, Boolean, { what: "A to receive B's notification of the new version" });
       expect(await a.cache.get(context)).toEqual({ version: 2 });
     } finally {
       droppedByA.mockRestore();
@@ -217,10 +219,11 @@ describeWithPgBouncer('the service behind PgBouncer 1.18 in transaction mode, se
   });
 
   async function expectNoAdvisoryLocksLeft() {
-    await waitFor(
+    await pollUntil(
       async () =>
         (await db.pool.query(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND ${THIS_DATABASE}`)).rows[0].n === 0,
-      'no advisory lock to be left held',
+      Boolean,
+      { what: 'no advisory lock to be left held' },
     );
   }
 });

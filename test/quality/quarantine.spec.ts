@@ -3,9 +3,10 @@ import { ExerciseCacheService } from '../../src/cache/exercise-cache.service';
 import { L1Cache } from '../../src/cache/l1-cache';
 import { ExerciseCacheRepository } from '../../src/cache/exercise-cache.repository';
 import { QuarantineService } from '../../src/quality/quarantine/quarantine.service';
-import { contextFor, fakeGenerator, waitFor } from '../cache/cache-test-kit';
+import { contextFor, fakeGenerator } from '../cache/cache-test-kit';
 import { E2e, startE2e } from '../e2e/e2e-kit';
 import { TestApp, startTestApp } from '../support/test-app';
+import { pollUntil } from '../support/poll';
 
 const lookupQuery = (context: { type: string; difficulty: number; topics: readonly string[] }) => ({ ...context, topics: context.topics.join(',') });
 
@@ -25,10 +26,10 @@ describe('reports and quarantine', () => {
   /** Looks the context up on a replica until the entry sits in its L1 (a notification may overtake the first read). */
   async function inL1(app: TestApp['app'], cache: ExerciseCacheService, context: ReturnType<typeof contextFor>) {
     const key = cacheKeyFor(context);
-    await waitFor(async () => {
+    await pollUntil(async () => {
       await cache.get(context);
       return app.get(L1Cache).get(key) !== undefined;
-    }, 'the entry to be held in L1');
+    }, Boolean, { what: 'the entry to be held in L1' });
   }
 
   beforeAll(async () => {
@@ -61,7 +62,7 @@ describe('reports and quarantine', () => {
     const near = await e2e.http().get('/exercise-cache/near').query({ ...lookupQuery({ ...context, topics: ['colors'] }) }).expect(200);
     expect(near.body).toEqual([]);
     // B: as soon as it has heard of it, by context and key.
-    await waitFor(async () => (await cacheB.get(context)) === null, 'B to stop serving the quarantined entry');
+    await pollUntil(async () => (await cacheB.get(context)) === null, Boolean, { what: 'B to stop serving the quarantined entry' });
     expect(await cacheB.getByKey(key)).toBeNull();
     expect(await cacheB.findByTopics(context)).toEqual([]);
     expect(await cacheB.findSimilar(context)).toEqual([]);
@@ -74,7 +75,7 @@ describe('reports and quarantine', () => {
     expect(await cacheB.getOrGenerate(context, generate)).toMatchObject({ id: 'replicas-2' });
     expect(generate).toHaveBeenCalledTimes(2);
     expect(await quarantinedAt(key)).toBeNull();
-    await waitFor(async () => (await cacheA.get(context))?.id === 'replicas-2', 'A to serve the regenerated exercise');
+    await pollUntil(async () => (await cacheA.get(context))?.id === 'replicas-2', Boolean, { what: 'A to serve the regenerated exercise' });
     // Reports of the replaced exercise do not count against the new one: the same learner may report it.
     await e2e.http().post(`/exercise-cache/${key}/report`).send({ reason: 'wrong again', reporter: 'learner-1' }).expect(201);
   });
@@ -123,7 +124,7 @@ describe('reports and quarantine', () => {
     const released = await e2e.http().post(`/exercise-cache/quarantine/${key}/release`).expect(200);
     expect(released.body).toEqual({ key, released: true });
     expect(await cacheA.get(context)).toEqual({ question: 'Is the sky green?', answer: 'yes' });
-    await waitFor(async () => (await cacheB.get(context)) !== null, 'B to serve the released entry');
+    await pollUntil(async () => (await cacheB.get(context)) !== null, Boolean, { what: 'B to serve the released entry' });
     expect((await e2e.http().get('/exercise-cache/quarantine').expect(200)).body.map((e: { key: string }) => e.key)).not.toContain(key);
     await e2e.http().post(`/exercise-cache/quarantine/${key}/release`).expect(404);
     // The same reporter cannot report that version twice; someone else can, and it goes back in.

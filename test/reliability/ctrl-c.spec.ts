@@ -46,7 +46,7 @@ describe('Ctrl-C on the embedded default (SIGINT to the process group)', () => {
       const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
       if (isAlive(pid)) {
         process.kill(pid, 'SIGINT');
-        await pollUntil(async () => isAlive(pid), (alive) => !alive, 30000);
+        await pollUntil(async () => isAlive(pid), (alive) => !alive, { timeoutMs: 30000 });
       }
     }
     temp.remove();

@@ -139,8 +139,7 @@ describe('data safety', () => {
           return round;
         },
         (round) => round.every((r) => r.status === 404),
-        10000,
-        20,
+        { timeoutMs: 10000, everyMs: 20 },
       );
       // Served while live (the first GET put it in L1), and never once the expiry time had passed.
       expect(served.filter((r) => r.status === 200).length).toBeGreaterThanOrEqual(2);

@@ -156,7 +156,7 @@ describe('database outage under load', () => {
           await call('stats', 'GET', '/health'),
         ],
         (results) => results.map((p) => p.status).join() === '201,404,200',
-        RECOVERY_BOUND_MS,
+        { timeoutMs: RECOVERY_BOUND_MS },
       );
       const recoveredAt = Date.now();
       expect(probes.map((p) => p.status)).toEqual([201, 404, 200]);

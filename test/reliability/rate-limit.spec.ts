@@ -141,7 +141,7 @@ describe('rate limiting', () => {
       }
       expect(limited).toBeDefined();
       expectTooManyRequests(limited!, 1);
-      const again = await pollUntil(() => inject(t, request), (res) => res.statusCode !== 429, 10000);
+      const again = await pollUntil(() => inject(t, request), (res) => res.statusCode !== 429, { timeoutMs: 10000 });
       expect(again.statusCode).toBe(200);
     });
   });

@@ -56,7 +56,7 @@ describe('PostgreSQL ending the service sessions under load (node dist/main.js)'
       MAX_ENTRIES: '100000',
     }, { waitForListen: false });
     // At LOG_LEVEL warn the "listening" line is not printed: wait for the liveness probe instead.
-    await pollUntil(() => fetch(`${server.url}/health/live`).then((res) => res.status, () => 0), (status) => status === 200, 60000);
+    await pollUntil(() => fetch(`${server.url}/health/live`).then((res) => res.status, () => 0), (status) => status === 200, { timeoutMs: 60000 });
     for (let i = 0; i < hot.length; i++) {
       expect((await call('post', 'POST', '/exercise-cache', { context: context(i), exercise: { hot: i } })).status).toBe(201);
     }

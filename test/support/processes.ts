@@ -47,17 +47,6 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-/** Polls until probe returns a value (not undefined). */
-export async function until<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 60000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 /** Something other than our PostgreSQL listening on 127.0.0.1. */
 export async function occupyPort(): Promise<{ port: number; close(): void }> {
   const server = createServer();

@@ -7,11 +7,11 @@ import { ExerciseLookupService } from '../../cache/exercise-lookup.service';
 import { ExerciseStoreService } from '../../cache/exercise-store.service';
 import { MAX_DIFFICULTY, MAX_TTL_SECONDS, MAX_VARIANTS, MIN_DIFFICULTY } from '../../cache/context-rules';
 import { CliError, EXIT, UsageError } from '../exit-codes';
-import { ContextOptions, contextOf, hasContextOptions, integerIn, numberIn, topicList } from '../options';
+import { ContextFlags, contextOf, hasContextFlags, integerIn, numberIn, topicList } from '../options';
 import { printJson, printLines } from '../output';
 import type { Run } from './run';
 
-const withContextOptions = (command: Command): Command =>
+const withContextFlags = (command: Command): Command =>
   command
     .option('--type <type>', 'exercise type (1..50 characters of a-z, 0-9, "_", "-")')
     .option('--difficulty <n>', 'difficulty, 1..5', integerIn(MIN_DIFFICULTY, MAX_DIFFICULTY))
@@ -19,13 +19,13 @@ const withContextOptions = (command: Command): Command =>
     .option('--namespace <name>', 'namespace of the context (1..64 characters of a-z, 0-9, "_", ".", ":", "-"); default: none');
 
 export function registerEntryCommands(program: Command, run: Run): void {
-  withContextOptions(program.command('get'))
+  withContextFlags(program.command('get'))
     .description('print the cached exercise for a context (or --key); a miss exits with 3')
     .option('--key <key>', 'look up by cache key instead of by context')
     .option('--generator-version <version>', 'only an entry written with this generator version is fresh (others are a miss)')
     .option('--variants <n>', `bucket size when the context keeps several variants (1..${MAX_VARIANTS})`, integerIn(1, MAX_VARIANTS))
-    .action((options: ContextOptions & { key?: string; variants?: number; generatorVersion?: string }, command: Command) => {
-      if (options.key !== undefined && hasContextOptions(options)) throw new UsageError('get takes either --key or --type/--difficulty/--topics, not both');
+    .action((options: ContextFlags & { key?: string; variants?: number; generatorVersion?: string }, command: Command) => {
+      if (options.key !== undefined && hasContextFlags(options)) throw new UsageError('get takes either --key or --type/--difficulty/--topics, not both');
       const context = options.key === undefined ? contextOf(options, 'get') : undefined;
       return run(command, async (app, { json }) => {
         const lookups = app.get(ExerciseLookupService);
@@ -39,7 +39,7 @@ export function registerEntryCommands(program: Command, run: Run): void {
       });
     });
 
-  withContextOptions(program.command('set'))
+  withContextFlags(program.command('set'))
     .description('store an exercise for a context')
     .option('--exercise <json>', 'the exercise as a JSON object')
     .option('--generator-version <version>', 'the generator (prompt, model) version the exercise was made with')
@@ -47,7 +47,7 @@ export function registerEntryCommands(program: Command, run: Run): void {
     .option('--ttl <seconds>', `time to live, 1..${MAX_TTL_SECONDS} (default CACHE_DEFAULT_TTL_SECONDS)`, integerIn(1, MAX_TTL_SECONDS))
     .option('--cost <dollars>', 'what generating it cost (default CACHE_DEFAULT_GENERATION_COST)', numberIn(0, 9999))
     .option('--variants <n>', `bucket size: store as a new variant while fewer than n exist (1..${MAX_VARIANTS})`, integerIn(1, MAX_VARIANTS))
-    .action(async (options: ContextOptions & { exercise?: string; file?: string; ttl?: number; cost?: number; variants?: number; generatorVersion?: string }, command: Command) => {
+    .action(async (options: ContextFlags & { exercise?: string; file?: string; ttl?: number; cost?: number; variants?: number; generatorVersion?: string }, command: Command) => {
       const context = contextOf(options, 'set');
       const exercise = await exerciseFrom(options);
       return run(command, async (app, { json }) => {
@@ -63,13 +63,13 @@ export function registerEntryCommands(program: Command, run: Run): void {
       });
     });
 
-  withContextOptions(program.command('invalidate [key]'))
+  withContextFlags(program.command('invalidate [key]'))
     .description('remove one entry by key, every variant of a context, or (--namespace alone) every entry of a namespace; removing nothing exits with 3')
-    .action((key: string | undefined, options: ContextOptions, command: Command) => {
-      if (key !== undefined && (hasContextOptions(options) || options.namespace !== undefined)) {
+    .action((key: string | undefined, options: ContextFlags, command: Command) => {
+      if (key !== undefined && (hasContextFlags(options) || options.namespace !== undefined)) {
         throw new UsageError('invalidate takes either a key or --type/--difficulty/--topics/--namespace, not both');
       }
-      const wholeNamespace = key === undefined && !hasContextOptions(options) && options.namespace !== undefined;
+      const wholeNamespace = key === undefined && !hasContextFlags(options) && options.namespace !== undefined;
       const target = key ?? (wholeNamespace ? undefined : contextOf(options, 'invalidate'));
       return run(command, async (app, { json }) => {
         const invalidation = app.get(CacheInvalidationService);

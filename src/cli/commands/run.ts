@@ -6,8 +6,8 @@ export interface GlobalOptions {
   verbose: boolean;
 }
 
-/** A command's work once the services are up; returns its exit code (default 0). */
-export type Work = (app: INestApplicationContext, globals: GlobalOptions) => Promise<number | void>;
+/** What a command does once the services are up; returns its exit code (default 0). */
+export type CommandAction = (app: INestApplicationContext, globals: GlobalOptions) => Promise<number | void>;
 
-/** Boots the services for `command`, runs `work`, shuts down; set up once by the program. */
-export type Run = (command: Command, work: Work) => Promise<void>;
+/** Boots the services for `command`, runs `action`, shuts down; set up once by the program. */
+export type Run = (command: Command, action: CommandAction) => Promise<void>;

@@ -86,13 +86,14 @@ export class QuarantineRepository {
         await client.query('ROLLBACK');
         return { outcome: 'duplicate' };
       }
-      const counted = await client.query<{ open: number }>(
+      const {
+        rows: [{ open: openReports }],
+      } = await client.query<{ open: number }>(
         `SELECT count(*)::int AS open
          FROM ${this.names.reports} r JOIN ${this.names.exerciseCache} c ON c.cache_key = r.cache_key AND c.created_at = r.entry_created_at
          WHERE c.cache_key = $1 AND r.dismissed_at IS NULL`,
         [key],
       );
-      const openReports = counted.rows[0].open;
       const newlyQuarantined = !quarantined && openReports >= threshold;
       if (newlyQuarantined) await client.query(`UPDATE ${this.names.exerciseCache} SET quarantined_at = now() WHERE cache_key = $1`, [key]);
       await client.query('COMMIT');

@@ -45,7 +45,7 @@ export async function startPgBouncer(targetUrl: string): Promise<PgBouncer> {
     throw new Error(`pgbouncer did not start (${started.status}): ${started.stderr}${readIfExists(file('pgbouncer.log'))}`);
   }
   const url = (database: string, u = user) => `postgresql://${encodeURIComponent(u)}@127.0.0.1:${port}/${database}`;
-  await pollUntil(() => canConnect(url('pgbouncer')), (ok) => ok, 10000, 50);
+  await pollUntil(() => canConnect(url('pgbouncer')), (ok) => ok, { timeoutMs: 10000, everyMs: 50 });
 
   return {
     port,
@@ -72,7 +72,7 @@ export async function startPgBouncer(targetUrl: string): Promise<PgBouncer> {
         } catch {
           // already gone
         }
-        await pollUntil(async () => isRunning(pid), (running) => !running, 10000, 50);
+        await pollUntil(async () => isRunning(pid), (running) => !running, { timeoutMs: 10000, everyMs: 50 });
       }
       rmSync(dir, { recursive: true, force: true });
     },
