@@ -30,7 +30,9 @@ describe('ExerciseCacheModule installed from its tarball into a Nest app on Expr
 
   beforeAll(async () => {
     const nest = ['@nestjs/core', '@nestjs/common', 'rxjs', 'reflect-metadata'].map(lockedVersion);
-    app = await createTempApp('nest-express', (await packThisPackage()).tarball, [...nest, PLATFORM_EXPRESS]);
+    // @types/node and @types/pg as a TypeScript user of pg has them (for the type declaration tests).
+    const types = ['@types/node', '@types/pg'].map(lockedVersion);
+    app = await createTempApp('nest-express', (await packThisPackage()).tarball, [...nest, PLATFORM_EXPRESS, ...types, lockedVersion('pg')]);
     await app.write('nest-express-app.js', await readFile(path.join(__dirname, 'fixtures', 'nest-express-app.js'), 'utf8'));
   }, INSTALL_TIMEOUT_MS + 60_000);
 
@@ -101,5 +103,63 @@ describe('ExerciseCacheModule installed from its tarball into a Nest app on Expr
     const { rows } = await db.pool.query('SELECT count(*)::int AS n FROM exercise_cache WHERE exercise_type = $1', [context.type]);
     expect(rows[0].n).toBe(1);
     expect(lastJsonLine<Ready>(apps[0].process.output()).adapter).toBe('express');
+  });
+
+  /**
+   * Types as users compile them: the repository's own TypeScript over a .ts file in the app folder
+   * that imports all three entry points, with the CommonJS resolution of Nest's starter tsconfig
+   * (node10, which finds exercise-cache/nest and /client through typesVersions) and with nodenext
+   * (the exports map). Not node16: Nest 12 is published as ES modules, which a CommonJS file under
+   * node16 may not import (TS1479 on the app's own `import ... from '@nestjs/common'`).
+   */
+  describe('type declarations', () => {
+    const TSC = path.join(__dirname, '..', '..', 'node_modules', 'typescript', 'bin', 'tsc');
+    const MISUSES = [
+      "createExerciseCache({ databaseUrl: 'postgresql://localhost/app', defaultTtlSeconds: '60' });",
+      "ExerciseCacheModule.forRoot({ databaseUrl: 'postgresql://localhost/app', poolSize: 'ten' });",
+      "createExerciseCacheClient({ baseUrl: 42 });",
+    ];
+    const SETTINGS = {
+      node10: { module: 'commonjs', moduleResolution: 'node10' },
+      nodenext: { module: 'nodenext', moduleResolution: 'nodenext' },
+    };
+
+    async function compile(resolution: keyof typeof SETTINGS, misuse: string) {
+      const source = (await readFile(path.join(__dirname, 'fixtures', 'typed-usage.ts.txt'), 'utf8')).replace('// MISUSE', misuse);
+      const dir = `typed-${resolution}`;
+      await app.write(`${dir}/typed-usage.ts`, source);
+      await app.write(
+        `${dir}/tsconfig.json`,
+        JSON.stringify({
+          compilerOptions: {
+            ...SETTINGS[resolution],
+            // Nest's starter, stricter: strict and the declarations checked too (no skipLibCheck).
+            target: 'ES2023',
+            strict: true,
+            skipLibCheck: false,
+            experimentalDecorators: true,
+            emitDecoratorMetadata: true,
+            noEmit: true,
+            types: ['node'],
+          },
+          files: ['typed-usage.ts'],
+        }),
+      );
+      const result = await app.exec(process.execPath, [TSC, '-p', `${dir}/tsconfig.json`, '--pretty', 'false']);
+      return { code: result.code, errors: result.stdout.split('\n').filter((line) => /error TS\d+/.test(line)) };
+    }
+
+    it.each(Object.keys(SETTINGS) as (keyof typeof SETTINGS)[])('compile with no errors under %s', async (resolution) => {
+      expect(await compile(resolution, '')).toEqual({ code: 0, errors: [] });
+    });
+
+    it.each(Object.keys(SETTINGS) as (keyof typeof SETTINGS)[])('refuse a wrong option type in each entry point under %s', async (resolution) => {
+      const { code, errors } = await compile(resolution, MISUSES.join('\n'));
+      expect(code).not.toBe(0);
+      expect(errors).toHaveLength(3);
+      expect(errors[0]).toMatch(/typed-usage\.ts\(\d+,\d+\): error TS2322: Type 'string' is not assignable to type 'number'/);
+      expect(errors[1]).toMatch(/error TS2322: Type 'string' is not assignable to type 'number'/);
+      expect(errors[2]).toMatch(/error TS2322: Type 'number' is not assignable to type 'string'/);
+    });
   });
 });
