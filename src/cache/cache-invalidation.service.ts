@@ -1,6 +1,6 @@
 import type { CacheHooks } from './cache-hooks';
 import { CACHE_KEY_PATTERN, ExerciseContext, cacheKeyFor } from './cache-key';
-import { InvalidCacheRequestError, assertValidContext, assertValidGeneratorVersion, assertValidNamespace } from './context-rules';
+import { InvalidCacheRequestError, RULE_MESSAGES, assertValidContext, assertValidGeneratorVersion, assertValidNamespace } from './context-rules';
 import type { ExerciseCacheRepository } from './exercise-cache.repository';
 import type { InvalidationBus } from './invalidation-bus';
 import type { L1Cache } from './l1-cache';
@@ -21,7 +21,7 @@ export class CacheInvalidationService {
   async invalidate(keyOrContext: string | ExerciseContext): Promise<number> {
     let keys: string[];
     if (typeof keyOrContext === 'string') {
-      if (!CACHE_KEY_PATTERN.test(keyOrContext)) throw new InvalidCacheRequestError('key must be 64 lowercase hex characters');
+      if (!CACHE_KEY_PATTERN.test(keyOrContext)) throw new InvalidCacheRequestError(RULE_MESSAGES.key());
       keys = (await this.repository.deleteByKey(keyOrContext)) > 0 ? [keyOrContext] : [];
     } else {
       assertValidContext(keyOrContext);

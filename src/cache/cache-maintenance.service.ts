@@ -1,6 +1,6 @@
 import type { CacheHooks } from './cache-hooks';
 import type { CacheSettings } from './cache-settings';
-import { assertIntegerInRange } from './context-rules';
+import { MAX_ENTRIES_LIMIT, assertIntegerInRange } from './context-rules';
 import type { ExerciseCacheRepository } from './exercise-cache.repository';
 import type { InvalidationBus } from './invalidation-bus';
 import type { L1Cache } from './l1-cache';
@@ -29,7 +29,7 @@ export class CacheMaintenanceService {
   }
 
   async evictLeastRecentlyUsed(maxEntries = this.settings.maxEntries): Promise<number> {
-    assertIntegerInRange(maxEntries, 'maxEntries', 0, 100_000_000);
+    assertIntegerInRange(maxEntries, 'maxEntries', 0, MAX_ENTRIES_LIMIT);
     await this.usage.flush(); // recency must include the latest hits
     const deleted = await this.repository.evictLeastRecentlyUsed(maxEntries);
     this.hooks.evicted?.(deleted);

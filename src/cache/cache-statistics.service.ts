@@ -1,4 +1,4 @@
-import { assertIntegerInRange } from './context-rules';
+import { MAX_LIST_LIMIT, MAX_METRICS_DAYS, assertIntegerInRange } from './context-rules';
 import type { ExerciseCacheRepository } from './exercise-cache.repository';
 import type { UsageBuffer } from './usage-buffer';
 
@@ -36,20 +36,20 @@ export class CacheStatisticsService {
   }
 
   async popular(limit = 10): Promise<Record<string, unknown>[]> {
-    assertIntegerInRange(limit, 'limit', 1, 1000);
+    assertIntegerInRange(limit, 'limit', 1, MAX_LIST_LIMIT);
     await this.usage.flush();
     return this.repository.popular(limit);
   }
 
   async leastRecentlyUsed(limit = 10): Promise<Record<string, unknown>[]> {
-    assertIntegerInRange(limit, 'limit', 1, 1000);
+    assertIntegerInRange(limit, 'limit', 1, MAX_LIST_LIMIT);
     await this.usage.flush();
     return this.repository.leastRecentlyUsed(limit);
   }
 
   /** Rows of exercise_cache_daily_metrics for the last `days` UTC days (as of its last refresh). */
   async dailyMetrics(days = 7): Promise<Record<string, unknown>[]> {
-    assertIntegerInRange(days, 'days', 1, 3660);
+    assertIntegerInRange(days, 'days', 1, MAX_METRICS_DAYS);
     return this.repository.dailyMetrics(days);
   }
 }

@@ -1,13 +1,18 @@
 import { CACHE_KEY_PATTERN, ExerciseContext, normalizeTopic } from './cache-key';
 
-/** The limits of a context and of store options; the request DTOs use the same numbers. */
-export const TYPE_PATTERN = /^[a-z0-9_-]{1,50}$/;
-/** A namespace: 1..64 characters that are safe in a query string, a file name and a log line. */
-export const NAMESPACE_PATTERN = /^[a-z0-9_.:-]{1,64}$/;
-export const NAMESPACE_MESSAGE = 'namespace must be 1..64 characters of a-z, 0-9, "_", ".", ":" and "-"';
-/** A generator version ("prompt-v7/gpt-5-mini"): 1..100 printable ASCII characters. */
-export const GENERATOR_VERSION_PATTERN = /^[\x20-\x7e]{1,100}$/;
-export const GENERATOR_VERSION_MESSAGE = 'generatorVersion must be 1..100 printable ASCII characters';
+// The one source of the rules for a context and the options of a call: the limits, the patterns
+// built from them and the message for each broken rule. The library's checks below, the request
+// DTOs' decorators (dto/context-rule.decorators.ts) and the lookup's fast path
+// (dto/lookup-query.fast-parse.ts) all read them here, so a limit changes in one line.
+
+export const MAX_TYPE_LENGTH = 50;
+export const TYPE_PATTERN = new RegExp(`^[a-z0-9_-]{1,${MAX_TYPE_LENGTH}}$`);
+/** A namespace: characters that are safe in a query string, a file name and a log line. */
+export const MAX_NAMESPACE_LENGTH = 64;
+export const NAMESPACE_PATTERN = new RegExp(`^[a-z0-9_.:-]{1,${MAX_NAMESPACE_LENGTH}}$`);
+/** A generator version ("prompt-v7/gpt-5-mini"): printable ASCII. */
+export const MAX_GENERATOR_VERSION_LENGTH = 100;
+export const GENERATOR_VERSION_PATTERN = new RegExp(`^[\\x20-\\x7e]{1,${MAX_GENERATOR_VERSION_LENGTH}}$`);
 export const MAX_TOPICS = 20;
 export const MAX_TOPIC_LENGTH = 64;
 /** Control characters (C0 with NUL, DEL, C1) cannot be stored in PostgreSQL text or are never meant. */
@@ -17,6 +22,17 @@ export const MAX_DIFFICULTY = 5;
 export const MAX_TTL_SECONDS = 2_592_000;
 export const MAX_VARIANTS = 20;
 export const MAX_EXCLUDED_KEYS = 100;
+export const MAX_GENERATION_COST = 9999;
+/** The largest PostgreSQL integer. */
+export const MAX_GENERATION_TIME_MS = 2_147_483_647;
+/** Near misses: the most shared topics one can ask for, and the most entries one answer lists. */
+export const MAX_MIN_OVERLAP = MAX_TOPICS;
+export const MAX_NEAR_RESULTS = 100;
+/** Statistics lists (popular, least recently used) and the days of daily metrics. */
+export const MAX_LIST_LIMIT = 1000;
+export const MAX_METRICS_DAYS = 3660;
+/** The largest size bound an eviction accepts. */
+export const MAX_ENTRIES_LIMIT = 100_000_000;
 export const MAX_EXERCISE_DEPTH = 32;
 /**
  * Values (object members and array elements, at every level) an exercise may hold: far more than
@@ -28,6 +44,32 @@ export const MAX_EXERCISE_VALUES = 10_000;
  * type (parentheses), so it never collides with one.
  */
 export const UNKNOWN_TYPE_BUCKET = '(unknown)';
+
+/**
+ * The message for each broken rule, naming the field as the caller spelled it: "context.type" for
+ * the library and a POST body, "type" for a query parameter. Every message starts with the field.
+ */
+export const RULE_MESSAGES = {
+  type: (field = 'type') => `${field} must be 1..${MAX_TYPE_LENGTH} characters of a-z, 0-9, "_" and "-"`,
+  difficulty: (field = 'difficulty') => integerRangeMessage(field, MIN_DIFFICULTY, MAX_DIFFICULTY),
+  topicList: (field = 'topics') => `${field} must be an array of strings`,
+  topicCount: (field = 'topics') => `${field} must hold at most ${MAX_TOPICS} topics`,
+  topic: (field = 'topics') => `${field} must hold strings of 1..${MAX_TOPIC_LENGTH} characters without control characters`,
+  namespace: (field = 'namespace') => `${field} must be 1..${MAX_NAMESPACE_LENGTH} characters of a-z, 0-9, "_", ".", ":" and "-"`,
+  generatorVersion: (field = 'generatorVersion') => `${field} must be 1..${MAX_GENERATOR_VERSION_LENGTH} printable ASCII characters`,
+  key: (field = 'key') => `${field} must be 64 lowercase hex characters`,
+  keyCount: (field = 'exclude') => `${field} must hold at most ${MAX_EXCLUDED_KEYS} keys`,
+  keyList: (field = 'exclude') => `${field} must hold cache keys of 64 lowercase hex characters`,
+  generationCost: (field = 'generationCost') => `${field} must be a number from 0 to ${MAX_GENERATION_COST}`,
+};
+
+/** "<field> must be an integer from <min> to <max>[ (<unit>)]": every integer option's message. */
+export function integerRangeMessage(field: string, min: number, max: number, unit?: string): string {
+  return `${field} must be an integer from ${min} to ${max}${unit ? ` (${unit})` : ''}`;
+}
+
+export const NAMESPACE_MESSAGE = RULE_MESSAGES.namespace();
+export const GENERATOR_VERSION_MESSAGE = RULE_MESSAGES.generatorVersion();
 
 /**
  * A caller's mistake (over HTTP the DTOs catch the same mistakes first). Framework-free, but shaped
@@ -62,31 +104,31 @@ export class InvalidCacheRequestError extends Error {
 
 export function assertValidContext(context: ExerciseContext): void {
   if (!context || typeof context !== 'object') throw new InvalidCacheRequestError('context must be an object');
-  if (typeof context.type !== 'string' || !TYPE_PATTERN.test(context.type)) {
-    throw new InvalidCacheRequestError('context.type must be 1..50 characters of a-z, 0-9, "_" and "-"');
-  }
+  if (typeof context.type !== 'string' || !TYPE_PATTERN.test(context.type)) throw new InvalidCacheRequestError(RULE_MESSAGES.type('context.type'));
   if (!Number.isInteger(context.difficulty) || context.difficulty < MIN_DIFFICULTY || context.difficulty > MAX_DIFFICULTY) {
-    throw new InvalidCacheRequestError('context.difficulty must be an integer from 1 to 5');
+    throw new InvalidCacheRequestError(RULE_MESSAGES.difficulty('context.difficulty'));
   }
-  if (!Array.isArray(context.topics) || context.topics.length > MAX_TOPICS) {
-    throw new InvalidCacheRequestError(`context.topics must be an array of at most ${MAX_TOPICS} strings`);
-  }
-  for (const topic of context.topics) {
-    if (!isValidTopic(topic)) {
-      throw new InvalidCacheRequestError(`context.topics must hold strings of 1..${MAX_TOPIC_LENGTH} characters without control characters`);
-    }
-  }
+  const topicsMistake = topicsProblem(context.topics, 'context.topics');
+  if (topicsMistake) throw new InvalidCacheRequestError(topicsMistake);
   if (context.namespace !== undefined) assertValidNamespace(context.namespace, 'context.namespace');
+}
+
+/** What is wrong with a context's topics (the first problem, naming `field`), or undefined. */
+export function topicsProblem(topics: unknown, field: string): string | undefined {
+  if (!Array.isArray(topics)) return RULE_MESSAGES.topicList(field);
+  if (topics.length > MAX_TOPICS) return RULE_MESSAGES.topicCount(field);
+  if (!topics.every(isValidTopic)) return RULE_MESSAGES.topic(field);
+  return undefined;
 }
 
 export function assertValidGeneratorVersion(version: unknown): void {
   if (version === undefined) return;
-  if (typeof version !== 'string' || !GENERATOR_VERSION_PATTERN.test(version)) throw new InvalidCacheRequestError(GENERATOR_VERSION_MESSAGE);
+  if (typeof version !== 'string' || !GENERATOR_VERSION_PATTERN.test(version)) throw new InvalidCacheRequestError(RULE_MESSAGES.generatorVersion());
 }
 
 export function assertValidNamespace(namespace: unknown, name = 'namespace'): asserts namespace is string {
   if (typeof namespace !== 'string' || !NAMESPACE_PATTERN.test(namespace)) {
-    throw new InvalidCacheRequestError(NAMESPACE_MESSAGE.replace(/^namespace/, name));
+    throw new InvalidCacheRequestError(RULE_MESSAGES.namespace(name));
   }
 }
 
@@ -153,15 +195,15 @@ export function exerciseProblem(exercise: unknown): string | undefined {
 const isStorableString = (text: string) => !text.includes('\u0000') && !UNPAIRED_SURROGATE.test(text);
 
 export function assertValidKeys(keys: readonly string[], name = 'exclude'): void {
-  if (keys.length > MAX_EXCLUDED_KEYS) throw new InvalidCacheRequestError(`${name} must hold at most ${MAX_EXCLUDED_KEYS} keys`);
+  if (keys.length > MAX_EXCLUDED_KEYS) throw new InvalidCacheRequestError(RULE_MESSAGES.keyCount(name));
   for (const key of keys) {
-    if (!CACHE_KEY_PATTERN.test(key)) throw new InvalidCacheRequestError(`${name} must hold cache keys of 64 lowercase hex characters`);
+    if (!CACHE_KEY_PATTERN.test(key)) throw new InvalidCacheRequestError(RULE_MESSAGES.keyList(name));
   }
 }
 
 export function assertIntegerInRange(value: number | undefined, name: string, min: number, max: number): void {
   if (value === undefined) return;
   if (!Number.isInteger(value) || value < min || value > max) {
-    throw new InvalidCacheRequestError(`${name} must be an integer from ${min} to ${max}`);
+    throw new InvalidCacheRequestError(integerRangeMessage(name, min, max));
   }
 }

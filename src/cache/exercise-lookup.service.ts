@@ -3,8 +3,11 @@ import { CACHE_KEY_PATTERN, CanonicalContext, ExerciseContext, canonicalize, key
 import { CachedEntry, isOfVersion } from './cache-entry';
 import {
   InvalidCacheRequestError,
+  MAX_MIN_OVERLAP,
+  MAX_NEAR_RESULTS,
   MAX_TTL_SECONDS,
   MAX_VARIANTS,
+  RULE_MESSAGES,
   assertIntegerInRange,
   assertValidContext,
   assertValidKeys,
@@ -55,7 +58,7 @@ export class ExerciseLookupService {
 
   /** The live entry with this key, or null; a hit counts for its type (a miss has no known type, so it is not counted). */
   async getByKey(key: string): Promise<CachedEntry | null> {
-    if (!CACHE_KEY_PATTERN.test(key)) throw new InvalidCacheRequestError('key must be 64 lowercase hex characters');
+    if (!CACHE_KEY_PATTERN.test(key)) throw new InvalidCacheRequestError(RULE_MESSAGES.key());
     const entry = await this.findLive(key);
     return entry ? this.serveHit(entry) : null;
   }
@@ -63,7 +66,7 @@ export class ExerciseLookupService {
   /** Live entries with the same difficulty and topics, of any type. */
   async findSimilar(context: ExerciseContext, limit = 10): Promise<CachedEntry[]> {
     assertValidContext(context);
-    assertIntegerInRange(limit, 'limit', 1, 100);
+    assertIntegerInRange(limit, 'limit', 1, MAX_NEAR_RESULTS);
     return this.repository.findSimilar(userContextHashFor(context), limit);
   }
 
@@ -73,8 +76,8 @@ export class ExerciseLookupService {
     { minOverlap = 1, limit = 10 }: { minOverlap?: number; limit?: number } = {},
   ): Promise<(CachedEntry & { overlap: number })[]> {
     assertValidContext(context);
-    assertIntegerInRange(minOverlap, 'minOverlap', 1, 20);
-    assertIntegerInRange(limit, 'limit', 1, 100);
+    assertIntegerInRange(minOverlap, 'minOverlap', 1, MAX_MIN_OVERLAP);
+    assertIntegerInRange(limit, 'limit', 1, MAX_NEAR_RESULTS);
     const canonical = canonicalize(context);
     if (canonical.topics.length === 0) return [];
     return this.repository.findByTopics(canonical.type, canonical.difficulty, canonical.topics, minOverlap, limit, canonical.namespace);

@@ -8,8 +8,11 @@ import type { EntryToStore } from './cache-entry';
 import type { CacheMaintenanceService } from './cache-maintenance.service';
 import {
   InvalidCacheRequestError,
+  MAX_GENERATION_COST,
+  MAX_GENERATION_TIME_MS,
   MAX_TTL_SECONDS,
   MAX_VARIANTS,
+  RULE_MESSAGES,
   assertIntegerInRange,
   assertValidContext,
   assertValidExercise,
@@ -166,9 +169,9 @@ export class ExerciseStoreService {
 export function assertValidStoreOptions(options: StoreOptions): void {
   assertIntegerInRange(options.ttlSeconds, 'ttlSeconds', 1, MAX_TTL_SECONDS);
   assertIntegerInRange(options.variants, 'variants', 1, MAX_VARIANTS);
-  if (options.generationCost !== undefined && !(Number.isFinite(options.generationCost) && options.generationCost >= 0 && options.generationCost <= 9999)) {
-    throw new InvalidCacheRequestError('generationCost must be a number from 0 to 9999');
+  if (options.generationCost !== undefined && !(Number.isFinite(options.generationCost) && options.generationCost >= 0 && options.generationCost <= MAX_GENERATION_COST)) {
+    throw new InvalidCacheRequestError(RULE_MESSAGES.generationCost());
   }
-  assertIntegerInRange(options.generationTimeMs, 'generationTimeMs', 0, 2_147_483_647);
+  assertIntegerInRange(options.generationTimeMs, 'generationTimeMs', 0, MAX_GENERATION_TIME_MS);
   assertValidGeneratorVersion(options.generatorVersion);
 }

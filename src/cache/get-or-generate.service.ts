@@ -4,7 +4,7 @@ import type { ScopedLogger } from './cache-logger';
 import type { CacheSettings } from './cache-settings';
 import { CanonicalContext, ExerciseContext, keyOfCanonical } from './cache-key';
 import { CachedEntry, isOfVersion } from './cache-entry';
-import { MAX_TTL_SECONDS, assertIntegerInRange, assertValidExercise } from './context-rules';
+import { MAX_NEAR_RESULTS, MAX_TTL_SECONDS, assertIntegerInRange, assertValidExercise } from './context-rules';
 import type { Exercise, GetOrGenerateOptions } from './exercise-cache-options';
 import type { ExerciseCacheRepository } from './exercise-cache.repository';
 import type { ExerciseLookupService } from './exercise-lookup.service';
@@ -62,7 +62,7 @@ export class GetOrGenerateService {
       }
       if (options.acceptNearMiss) {
         // Enough candidates that one is left when the learner has seen (excluded) the best ones.
-        const candidates = await this.lookup.findByTopics(context, { minOverlap: options.acceptNearMiss.minOverlap, limit: Math.min(100, exclude.size + 1) });
+        const candidates = await this.lookup.findByTopics(context, { minOverlap: options.acceptNearMiss.minOverlap, limit: Math.min(MAX_NEAR_RESULTS, exclude.size + 1) });
         const near = candidates.find((entry) => !exclude.has(entry.key));
         if (near) {
           this.usage.recordHit(near, 'near_hit');

@@ -128,7 +128,7 @@ describe(ExerciseCacheService.name, () => {
         response: { message: ['context.difficulty must be an integer from 1 to 5'] },
       });
       await expect(cache.get({ type: 'ok', difficulty: 1, topics: Array.from({ length: 21 }, (_, i) => `t${i}`) })).rejects.toMatchObject({
-        response: { message: ['context.topics must be an array of at most 20 strings'] },
+        response: { message: ['context.topics must hold at most 20 topics'] },
       });
       await expect(cache.get({ type: 'ok', difficulty: 1, topics: ['  '] })).rejects.toMatchObject({
         response: { message: ['context.topics must hold strings of 1..64 characters without control characters'] },

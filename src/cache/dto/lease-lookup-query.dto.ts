@@ -1,12 +1,10 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsOptional } from 'class-validator';
 import { MAX_LEASE_SECONDS, MAX_LEASE_WAIT_MS, MIN_LEASE_SECONDS } from '../lease-coordinator';
+import { IsIntegerIn } from './context-rule.decorators';
 import { LookupQueryDto } from './lookup-query.dto';
-import { fastParseLookupQuery } from './lookup-query.fast-parse';
+import { fastParseLookupQuery, plainIntegerIn } from './lookup-query.fast-parse';
 import { ToInt } from './query-transforms';
-
-const LEASE = /^([1-9]|[1-9][0-9]|[12][0-9][0-9]|300)$/;
-const WAIT = /^(0|[1-9][0-9]{0,3}|[12][0-9]{4}|30000)$/;
 
 /** GET /exercise-cache: a lookup, optionally with a lease on a miss (lease=, wait=). */
 export class LeaseLookupQueryDto extends LookupQueryDto {
@@ -19,9 +17,7 @@ export class LeaseLookupQueryDto extends LookupQueryDto {
   })
   @IsOptional()
   @ToInt()
-  @IsInt({ message: `lease must be an integer from ${MIN_LEASE_SECONDS} to ${MAX_LEASE_SECONDS} (seconds)` })
-  @Min(MIN_LEASE_SECONDS, { message: `lease must be an integer from ${MIN_LEASE_SECONDS} to ${MAX_LEASE_SECONDS} (seconds)` })
-  @Max(MAX_LEASE_SECONDS, { message: `lease must be an integer from ${MIN_LEASE_SECONDS} to ${MAX_LEASE_SECONDS} (seconds)` })
+  @IsIntegerIn('lease', MIN_LEASE_SECONDS, MAX_LEASE_SECONDS, 'seconds')
   lease?: number;
 
   @ApiPropertyOptional({
@@ -32,9 +28,7 @@ export class LeaseLookupQueryDto extends LookupQueryDto {
   })
   @IsOptional()
   @ToInt()
-  @IsInt({ message: `wait must be an integer from 0 to ${MAX_LEASE_WAIT_MS} (milliseconds)` })
-  @Min(0, { message: `wait must be an integer from 0 to ${MAX_LEASE_WAIT_MS} (milliseconds)` })
-  @Max(MAX_LEASE_WAIT_MS, { message: `wait must be an integer from 0 to ${MAX_LEASE_WAIT_MS} (milliseconds)` })
+  @IsIntegerIn('wait', 0, MAX_LEASE_WAIT_MS, 'milliseconds')
   wait?: number;
 
   /** The lookup's fast path, plus plainly valid lease and wait values (see FastValidationPipe). */
@@ -43,12 +37,13 @@ export class LeaseLookupQueryDto extends LookupQueryDto {
     // The common lookup has neither: parse it as it is, without copying the query.
     if (!('lease' in value) && !('wait' in value)) return fastParseLookupQuery(value) as LeaseLookupQueryDto | undefined;
     const { lease, wait, ...rest } = value as Record<string, unknown>;
-    if (lease !== undefined && (typeof lease !== 'string' || !LEASE.test(lease))) return undefined;
-    if (wait !== undefined && (typeof wait !== 'string' || !WAIT.test(wait))) return undefined;
+    const leaseSeconds = lease === undefined ? undefined : plainIntegerIn(lease, MIN_LEASE_SECONDS, MAX_LEASE_SECONDS);
+    const waitMs = wait === undefined ? undefined : plainIntegerIn(wait, 0, MAX_LEASE_WAIT_MS);
+    if ((lease !== undefined && leaseSeconds === undefined) || (wait !== undefined && waitMs === undefined)) return undefined;
     const parsed = fastParseLookupQuery(rest) as LeaseLookupQueryDto | undefined;
     if (!parsed) return undefined;
-    if (lease !== undefined) parsed.lease = Number(lease);
-    if (wait !== undefined) parsed.wait = Number(wait);
+    if (leaseSeconds !== undefined) parsed.lease = leaseSeconds;
+    if (waitMs !== undefined) parsed.wait = waitMs;
     return parsed;
   }
 }

@@ -1,10 +1,17 @@
 import { CACHE_KEY_PATTERN } from '../cache-key';
-import { MAX_EXCLUDED_KEYS, MAX_TOPICS, NAMESPACE_PATTERN, TYPE_PATTERN, isValidTopic } from '../context-rules';
+import { MAX_DIFFICULTY, MAX_EXCLUDED_KEYS, MAX_TOPICS, MAX_VARIANTS, MIN_DIFFICULTY, NAMESPACE_PATTERN, TYPE_PATTERN, isValidTopic } from '../context-rules';
 import type { LookupQueryDto } from './lookup-query.dto';
 
 const KNOWN = new Set(['type', 'difficulty', 'topics', 'variants', 'exclude', 'namespace']);
-const DIFFICULTY = /^[1-5]$/;
-const VARIANTS = /^([1-9]|1[0-9]|20)$/;
+/** Decimal digits as a query string carries a plain integer: no sign, no leading zero, no blanks. */
+const PLAIN_INTEGER = /^(0|[1-9][0-9]{0,8})$/;
+
+/** The number in a plain integer parameter from min to max, else undefined (class-validator decides). */
+export function plainIntegerIn(value: unknown, min: number, max: number): number | undefined {
+  if (typeof value !== 'string' || !PLAIN_INTEGER.test(value)) return undefined;
+  const number = Number(value);
+  return number >= min && number <= max ? number : undefined;
+}
 
 /** "a,b" or ["a", "b,c"] -> ["a", "b", "c"]; undefined when the shape is not plain strings. */
 function listOf(value: unknown): string[] | undefined {
@@ -20,9 +27,10 @@ function listOf(value: unknown): string[] | undefined {
 }
 
 /**
- * The hot-path shortcut for GET /exercise-cache (see FastValidationPipe): the same rules as the
- * LookupQueryDto decorators, written out by hand, for the plainly valid case only. Unknown
- * parameters, odd shapes or any doubt return undefined and class-validator takes over.
+ * The hot-path shortcut for GET /exercise-cache (see FastValidationPipe): the rules of
+ * context-rules.ts that the LookupQueryDto decorators apply, for the plainly valid case only.
+ * Unknown parameters, odd shapes or any doubt return undefined and class-validator takes over
+ * (and words the 400).
  */
 export function fastParseLookupQuery(value: unknown): LookupQueryDto | undefined {
   if (value === null || typeof value !== 'object') return undefined;
@@ -31,8 +39,10 @@ export function fastParseLookupQuery(value: unknown): LookupQueryDto | undefined
   const { type, difficulty, variants, namespace } = query;
   if (namespace !== undefined && (typeof namespace !== 'string' || !NAMESPACE_PATTERN.test(namespace))) return undefined;
   if (typeof type !== 'string' || !TYPE_PATTERN.test(type)) return undefined;
-  if (typeof difficulty !== 'string' || !DIFFICULTY.test(difficulty)) return undefined;
-  if (variants !== undefined && (typeof variants !== 'string' || !VARIANTS.test(variants))) return undefined;
+  const difficultyNumber = plainIntegerIn(difficulty, MIN_DIFFICULTY, MAX_DIFFICULTY);
+  if (difficultyNumber === undefined) return undefined;
+  const variantsNumber = variants === undefined ? undefined : plainIntegerIn(variants, 1, MAX_VARIANTS);
+  if (variants !== undefined && variantsNumber === undefined) return undefined;
   const topics = listOf(query.topics);
   if (!topics || topics.length > MAX_TOPICS || !topics.every(isValidTopic)) return undefined;
   let exclude: string[] | undefined;
@@ -42,9 +52,9 @@ export function fastParseLookupQuery(value: unknown): LookupQueryDto | undefined
   }
   return {
     type,
-    difficulty: Number(difficulty),
+    difficulty: difficultyNumber,
     topics,
-    ...(variants !== undefined ? { variants: Number(variants) } : {}),
+    ...(variantsNumber !== undefined ? { variants: variantsNumber } : {}),
     ...(exclude !== undefined ? { exclude } : {}),
     ...(namespace !== undefined ? { namespace } : {}),
   } as LookupQueryDto;

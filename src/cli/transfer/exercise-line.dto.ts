@@ -1,7 +1,8 @@
 import { ApiPropertyOptional, PickType } from '@nestjs/swagger';
 import { plainToInstance } from 'class-transformer';
-import { IsInt, IsOptional, Max, Min, validateSync } from 'class-validator';
+import { IsOptional, validateSync } from 'class-validator';
 import { MAX_VARIANTS } from '../../cache/context-rules';
+import { IsIntegerIn } from '../../cache/dto/context-rule.decorators';
 import { detachRawJson, rawJsonFieldsOf } from '../../cache/dto/keep-raw-json';
 import { StoreExerciseDto } from '../../cache/dto/store-exercise.dto';
 import { prototypeNamedKeyMessages } from '../../common/prototype-named-keys';
@@ -15,9 +16,7 @@ import { validationExceptionFactory } from '../../common/validation-exception.fa
 export class ExerciseLineDto extends PickType(StoreExerciseDto, ['context', 'exercise', 'ttlSeconds', 'generationCost'] as const) {
   @ApiPropertyOptional({ description: `Variant slot of the context (1..${MAX_VARIANTS}); default 1` })
   @IsOptional()
-  @IsInt({ message: `variant must be an integer from 1 to ${MAX_VARIANTS}` })
-  @Min(1, { message: `variant must be an integer from 1 to ${MAX_VARIANTS}` })
-  @Max(MAX_VARIANTS, { message: `variant must be an integer from 1 to ${MAX_VARIANTS}` })
+  @IsIntegerIn('variant', 1, MAX_VARIANTS)
   variant?: number;
 }
 

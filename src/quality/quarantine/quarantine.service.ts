@@ -1,5 +1,5 @@
 import { CACHE_KEY_PATTERN } from '../../cache/cache-key';
-import { InvalidCacheRequestError } from '../../cache/context-rules';
+import { InvalidCacheRequestError, RULE_MESSAGES } from '../../cache/context-rules';
 import type { InvalidationBus } from '../../cache/invalidation-bus';
 import type { L1Cache } from '../../cache/l1-cache';
 import type { QualityCounts, QuarantineRepository, QuarantinedEntry } from './quarantine.repository';
@@ -116,7 +116,7 @@ export class QuarantineService {
 }
 
 function assertKey(key: string): void {
-  if (typeof key !== 'string' || !CACHE_KEY_PATTERN.test(key)) throw new InvalidCacheRequestError('key must be 64 lowercase hex characters');
+  if (typeof key !== 'string' || !CACHE_KEY_PATTERN.test(key)) throw new InvalidCacheRequestError(RULE_MESSAGES.key());
 }
 
 const lengthWithin = (text: string, min: number, max: number) => {
