@@ -77,7 +77,7 @@ export class ExerciseCacheController {
     const control = parseRequestCacheControl(request.headers['cache-control']);
     if (!control) {
       const entry = await this.lookups.lookup(context, options);
-      return answer(reply, entry, () => cacheKeyFor(context), 'no cached exercise for this context', request);
+      return hitOrNotFound(reply, entry, () => cacheKeyFor(context), 'no cached exercise for this context', request);
     }
     // RFC 9111 request directives: the stored entry answers only if they allow it; counted once.
     const peeked = await this.lookups.peek(context, options);
@@ -88,7 +88,7 @@ export class ExerciseCacheController {
       void reply.header('X-Cache', 'MISS');
       throw new GatewayTimeoutException({ statusCode: 504, error: 'Gateway Timeout', message: 'only-if-cached: no cached exercise for this context', key: cacheKeyFor(context) });
     }
-    return answer(reply, served, () => cacheKeyFor(context), 'no cached exercise for this context', request);
+    return hitOrNotFound(reply, served, () => cacheKeyFor(context), 'no cached exercise for this context', request);
   }
 
   @Get('near')
@@ -103,7 +103,7 @@ export class ExerciseCacheController {
   @ApiOkResponse({ type: CachedExerciseResponse, description: 'Hit (X-Cache: HIT)' })
   @ApiNotFoundResponse({ type: CacheMissResponse, description: 'Miss (X-Cache: MISS)' })
   async byKey(@Param() { key }: KeyParamDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: Reply): Promise<CachedExerciseResponse> {
-    return answer(reply, await this.lookups.getByKey(key), () => key, 'no cached exercise with this key', request);
+    return hitOrNotFound(reply, await this.lookups.getByKey(key), () => key, 'no cached exercise with this key', request);
   }
 
   @Post()
@@ -188,7 +188,7 @@ export class ExerciseCacheController {
     const result = await this.leases.lookup(context, options, { seconds, waitMs });
     switch (result.outcome) {
       case 'hit':
-        return answer(reply, result.entry, () => '', '');
+        return hitOrNotFound(reply, result.entry, () => '', '');
       case 'coalesced':
         void reply.header('X-Cache', 'COALESCED');
         return CachedExerciseResponse.from(result.entry);
@@ -214,11 +214,12 @@ function contextOf(query: { type: string; difficulty: number; topics: string[]; 
 }
 
 /**
- * `keyOfMiss` is only computed on a miss: hashing the context again on every hit costs. A hit
+ * The answer to a lookup: the entry as a hit (X-Cache: HIT), or 404 naming the key it was looked
+ * up under. `keyOfMiss` is only computed on a miss: hashing the context again on every hit costs. A hit
  * carries its validator (ETag), Age and how long it stays fresh; If-None-Match naming the
  * validator gets 304 without a body.
  */
-function answer(reply: Reply, entry: CachedEntry | null, keyOfMiss: () => string, missMessage: string, request?: FastifyRequest): CachedExerciseResponse {
+function hitOrNotFound(reply: Reply, entry: CachedEntry | null, keyOfMiss: () => string, missMessage: string, request?: FastifyRequest): CachedExerciseResponse {
   if (!entry) {
     void reply.header('X-Cache', 'MISS');
     throw new NotFoundException({ statusCode: 404, message: missMessage, key: keyOfMiss() });

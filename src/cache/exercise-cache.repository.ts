@@ -193,16 +193,16 @@ export class ExerciseCacheRepository {
   }
 
   /**
-   * Runs `work` in one transaction holding a lock on one context, so that concurrent writers of
+   * Runs `inTransaction` in one transaction holding a lock on one context, so that concurrent writers of
    * its variants choose their slots one at a time (two new variants never land in one slot).
    */
-  async withContextLock<T>(contextKey: string, work: (db: Queryable) => Promise<T>): Promise<T> {
+  async withContextLock<T>(contextKey: string, inTransaction: (db: Queryable) => Promise<T>): Promise<T> {
     const session = await CheckedOutClient.from(this.pool);
     const client = session.client;
     try {
       await client.query('BEGIN');
       await client.query('SELECT pg_advisory_xact_lock($1, $2)', [CONTEXT_LOCK_SPACE, advisoryLockIdOf(contextKey)]);
-      const result = await work(client);
+      const result = await inTransaction(client);
       await client.query('COMMIT');
       session.release();
       return result;

@@ -51,7 +51,7 @@ export class MaintenanceService implements OnApplicationBootstrap, OnModuleDestr
   private readonly scheduled: MaintenanceJob[] = [];
 
   constructor(
-    private readonly cache: CacheMaintenanceService,
+    private readonly cacheMaintenance: CacheMaintenanceService,
     private readonly invalidation: CacheInvalidationService,
     private readonly repository: MaintenanceRepository,
     private readonly metrics: MaintenanceMetrics,
@@ -146,7 +146,7 @@ export class MaintenanceService implements OnApplicationBootstrap, OnModuleDestr
       }
       let affected: number;
       try {
-        affected = await this.work(job, options);
+        affected = await this.performJob(job, options);
       } catch (error) {
         return await this.failed(session, job, trigger, startedAt, elapsed(), error);
       }
@@ -165,22 +165,23 @@ export class MaintenanceService implements OnApplicationBootstrap, OnModuleDestr
     }
   }
 
-  private work(job: MaintenanceJob, options: JobOptions): Promise<number> {
+  /** Does what the job is for; resolves to the rows it affected (what the run records). */
+  private performJob(job: MaintenanceJob, options: JobOptions): Promise<number> {
     switch (job) {
       case 'cleanup':
         return this.cleanup();
       case 'evict':
-        return this.cache.evictLeastRecentlyUsed(options.maxEntries ?? this.config.MAX_ENTRIES);
+        return this.cacheMaintenance.evictLeastRecentlyUsed(options.maxEntries ?? this.config.MAX_ENTRIES);
       case 'retire':
         return this.invalidation.retireOtherVersions(options.retire!.generatorVersion, options.retire!.namespace);
       case 'refresh':
-        return this.cache.refreshMetrics().then(() => this.repository.countDailyMetricsRows());
+        return this.cacheMaintenance.refreshMetrics().then(() => this.repository.countDailyMetricsRows());
     }
   }
 
   /** Expired entries (the count the run records), and leases abandoned by crashed holders. */
   private async cleanup(): Promise<number> {
-    const removed = await this.cache.cleanupExpired();
+    const removed = await this.cacheMaintenance.cleanupExpired();
     await this.leases.deleteAbandoned();
     return removed;
   }
