@@ -29,98 +29,122 @@ export interface ExerciseCacheServices {
 export class ExerciseCacheService {
   constructor(private readonly services: ExerciseCacheServices) {}
 
+  /** The cached exercise for a context, or null (the lookup counts as a miss). */
   get(context: ExerciseContext, options?: LookupOptions): Promise<Exercise | null> {
     return this.services.lookup.get(context, options);
   }
 
+  /** Like get(), with the entry's key, timestamps and usage. */
   lookup(context: ExerciseContext, options?: LookupOptions): Promise<CachedEntry | null> {
     return this.services.lookup.lookup(context, options);
   }
 
+  /** The live entry with this cache key, or null. */
   getByKey(key: string): Promise<CachedEntry | null> {
     return this.services.lookup.getByKey(key);
   }
 
+  /** Live entries with the same difficulty and topics, of any type. */
   findSimilar(context: ExerciseContext, limit?: number): Promise<CachedEntry[]> {
     return this.services.lookup.findSimilar(context, limit);
   }
 
+  /** Near misses: live entries of the same type and difficulty whose topics overlap. */
   findByTopics(context: ExerciseContext, options?: { minOverlap?: number; limit?: number }): Promise<(CachedEntry & { overlap: number })[]> {
     return this.services.lookup.findByTopics(context, options);
   }
 
+  /** Every check set() makes, without storing: the key it would get (variant 1) and its expiry. */
   validateStore(context: ExerciseContext, exercise: Exercise, options?: StoreOptions): StoredExercise {
     return this.services.store.validateStore(context, exercise, options);
   }
 
+  /** Stores an exercise; with variants > 1 as a new variant while the bucket has room. */
   set(context: ExerciseContext, exercise: Exercise, options?: StoreOptions): Promise<StoredExercise> {
     return this.services.store.set(context, exercise, options);
   }
 
+  /** Stores an exercise as exactly this variant of its context, replacing what that slot held. */
   setVariant(context: ExerciseContext, variant: number, exercise: Exercise, options?: StoreOptions): Promise<StoredExercise> {
     return this.services.store.setVariant(context, variant, exercise, options);
   }
 
+  /** The cached exercise, or generate() once across callers and replicas, store it and return it. */
   getOrGenerate(context: ExerciseContext, generate: (context: CanonicalContext) => Promise<Exercise>, options?: GetOrGenerateOptions): Promise<Exercise> {
     return this.services.generation.getOrGenerate(context, generate, options);
   }
 
+  /** Removes one entry by key, or every variant of a context; resolves to how many. */
   invalidate(keyOrContext: string | ExerciseContext): Promise<number> {
     return this.services.invalidation.invalidate(keyOrContext);
   }
 
+  /** Removes every entry of one namespace; resolves to how many. */
   invalidateNamespace(namespace: string): Promise<number> {
     return this.services.invalidation.invalidateNamespace(namespace);
   }
 
+  /** Removes every entry not written with this generator version (in one namespace when given). */
   retireOtherVersions(generatorVersion: string, namespace?: string): Promise<number> {
     return this.services.invalidation.retireOtherVersions(generatorVersion, namespace);
   }
 
+  /** Removes every entry. */
   clear(): Promise<number> {
     return this.services.invalidation.clear();
   }
 
+  /** Overall statistics (exercise_cache_overview), including this replica's unflushed lookups. */
   stats(): Promise<Record<string, unknown>> {
     return this.services.statistics.stats();
   }
 
+  /** Statistics per exercise type. */
   statsByType(): Promise<Record<string, unknown>[]> {
     return this.services.statistics.statsByType();
   }
 
+  /** Stored entries per namespace. */
   statsByNamespace(): Promise<Record<string, unknown>[]> {
     return this.services.statistics.statsByNamespace();
   }
 
+  /** Stored entries per generator version. */
   statsByGeneratorVersion(): Promise<Record<string, unknown>[]> {
     return this.services.statistics.statsByGeneratorVersion();
   }
 
+  /** The most used live entries. */
   popular(limit?: number): Promise<Record<string, unknown>[]> {
     return this.services.statistics.popular(limit);
   }
 
+  /** The live entries used longest ago. */
   leastRecentlyUsed(limit?: number): Promise<Record<string, unknown>[]> {
     return this.services.statistics.leastRecentlyUsed(limit);
   }
 
+  /** Rows of exercise_cache_daily_metrics for the last `days` UTC days. */
   dailyMetrics(days?: number): Promise<Record<string, unknown>[]> {
     return this.services.statistics.dailyMetrics(days);
   }
 
+  /** Deletes expired entries whose stale grace has passed. */
   cleanupExpired(): Promise<number> {
     return this.services.maintenance.cleanupExpired();
   }
 
+  /** Evicts least recently used entries down to maxEntries (default: the setting). */
   evictLeastRecentlyUsed(maxEntries?: number): Promise<number> {
     return this.services.maintenance.evictLeastRecentlyUsed(maxEntries);
   }
 
+  /** Refreshes the daily metrics view. */
   refreshMetrics(): Promise<void> {
     return this.services.maintenance.refreshMetrics();
   }
 
+  /** Writes buffered usage and hit/miss counters now. */
   flushUsage(): Promise<void> {
     return this.services.maintenance.flushUsage();
   }
