@@ -33,6 +33,7 @@ export async function measureInProcess(dist: string, databaseUrl: string, poolSi
   const { createApp } = loadFromBuild<typeof import('../src/app')>(dist, 'app');
   const { validateConfig } = loadFromBuild<typeof import('../src/config/app-config')>(dist, 'config/app-config');
   const { ExerciseCacheService } = loadFromBuild<typeof import('../src/cache/exercise-cache.service')>(dist, 'cache/exercise-cache.service');
+  const { PrismaService } = loadFromBuild<typeof import('../src/database/prisma.service')>(dist, 'database/prisma.service');
   const apps: INestApplication[] = [];
   const pool = new Pool({ connectionString: databaseUrl, max: poolSize });
   const client = new Client({ connectionString: databaseUrl });
@@ -59,6 +60,8 @@ export async function measureInProcess(dist: string, databaseUrl: string, poolSi
     };
     const withL1 = await bootService(true);
     const withoutL1 = await bootService(false);
+    // The cache's hot path queries the pg pool directly; these two price Prisma on the same row.
+    const prisma = apps[1].get(PrismaService);
     const keys = contexts.map((c) => cacheKeyFor(c));
     const n = contexts.length;
     const methods: Method[] = [
@@ -66,6 +69,8 @@ export async function measureInProcess(dist: string, databaseUrl: string, poolSi
       { name: 'service.get() L1 off', call: (i) => withoutL1.get(contexts[i % n]) },
       { name: 'raw pg Pool prepared query', call: async (i) => (await pool.query({ ...FIND, values: [keys[i % n]] })).rows[0] ?? null },
       { name: 'raw pg Client prepared query', call: async (i) => (await client.query({ ...FIND, values: [keys[i % n]] })).rows[0] ?? null },
+      { name: 'Prisma $queryRawUnsafe, same SQL', call: async (i) => (await prisma.$queryRawUnsafe<unknown[]>(FIND.text, keys[i % n]))[0] ?? null },
+      { name: 'Prisma findFirst (model query)', call: (i) => prisma.exerciseCache.findFirst({ where: { cacheKey: keys[i % n], expiresAt: { gt: new Date() } } }) },
       { name: 'cacheKeyFor() alone', call: (i) => cacheKeyFor(contexts[i % n]) },
     ];
     const samples = new Map(methods.map((m) => [m.name, new Samples()]));

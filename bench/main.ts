@@ -16,7 +16,7 @@ import { LoadShape, runLoad } from './load';
 import { measureMaintenance } from './maintenance';
 import { BenchOptions, BenchUsageError, parseOptions } from './options';
 import { PRODUCT_DIST, REPOSITORY_ROOT } from './product-build';
-import { BenchResults, LoadRun, Scenario, ServerId, computeRatios, evaluateTargets, render } from './report';
+import { BenchResults, LoadRun, Scenario, ServerId, compareWorkarounds, computeRatios, evaluateTargets, render, serviceWithout } from './report';
 import { absentContext, exerciseFor, lookupPath, seedEntries, seededContext, withIndexesRebuilt } from './seed';
 import { ServerProcess } from './server-process';
 
@@ -92,17 +92,22 @@ async function main(): Promise<void> {
       L1_ENABLED: String(l1),
     });
     const referenceEnv = { BENCH_DATABASE_URL: database.url, BENCH_POOL_SIZE: String(options.poolSize), BENCH_KEYS_FILE: keysFile };
-    const startService = (id: ServerId, l1: boolean, nodeFlags: string[] = []) =>
-      ServerProcess.start({ name: id, script: path.join(CHILD_DIST, 'main.js'), env: serviceEnv(l1), nodeFlags, probe: PROBE(), logFile: path.join(resultsDir, `${id}.log`), readyPath: lookupPath(missContexts[0]), headers: AUTH });
+    const startService = (id: ServerId, l1: boolean, nodeFlags: string[] = [], extraEnv: Record<string, string> = {}) =>
+      ServerProcess.start({ name: id, script: path.join(CHILD_DIST, 'main.js'), env: { ...serviceEnv(l1), ...extraEnv }, nodeFlags, probe: PROBE(), logFile: path.join(resultsDir, `${id}.log`), readyPath: lookupPath(missContexts[0]), headers: AUTH });
 
     const startReference = (id: 'baseline' | 'ceiling', nodeFlags: string[] = []) =>
       ServerProcess.start({ name: id, script: path.join(CHILD_BENCH_DIST, 'bench', `${id}-server.js`), env: referenceEnv, nodeFlags, probe: PROBE(), logFile: path.join(resultsDir, `${id}.log`), readyPath: '/' });
 
-    log('starting the four servers, each in its own process');
+    log(`starting the ${4 + options.without.length} servers, each in its own process`);
     servers.set('service-l1-on', await startService('service-l1-on', true));
     servers.set('service-l1-off', await startService('service-l1-off', false));
     servers.set('baseline', await startReference('baseline'));
     servers.set('ceiling', await startReference('ceiling'));
+    for (const workaround of options.without) {
+      const switches = ['-r', path.join(CHILD_BENCH_DIST, 'bench', 'workaround-switches.js')];
+      const id = serviceWithout(workaround);
+      servers.set(id, await startService(id, true, switches, { BENCH_WITHOUT: workaround, BENCH_PRODUCT_DIST: CHILD_DIST }));
+    }
     for (const [id, server] of servers) await sanityCheck(id, server, hitContexts[0], missContexts[0]);
 
     let writeSerial = 0;
@@ -216,6 +221,7 @@ async function main(): Promise<void> {
         quick: options.quick,
         skipMaintenance: options.skipMaintenance,
         profile: options.profile,
+        without: options.without,
       },
       machine: machineInfo(database.serverVersion, database.source, startedAt),
       code,
@@ -231,6 +237,7 @@ async function main(): Promise<void> {
       },
       load: runs,
       ratios: computeRatios(runs, options.connections),
+      workarounds: compareWorkarounds(runs),
       inProcess,
       maintenance,
       memory: {

@@ -1,3 +1,5 @@
+import { WORKAROUNDS, Workaround, isWorkaround } from './workarounds';
+
 /** Command-line options of `npm run bench -- [options]`. */
 export interface BenchOptions {
   entries: number;
@@ -19,6 +21,8 @@ export interface BenchOptions {
   cleanupRows: number;
   refreshRows: number;
   profile: boolean;
+  /** Workarounds to switch off, each in a service server of its own beside the usual ones. */
+  without: Workaround[];
   resultsDir: string;
 }
 
@@ -34,6 +38,9 @@ export const USAGE = `npm run bench -- [options]
   --skip-maintenance   skip the eviction, cleanup and metrics-refresh timings
   --profile            also run the service (L1 on and L1 off) under --cpu-prof for one 16-connection
                        GET-hit run and summarise the top self-time functions
+  --without LIST       also run the service (L1 on) with each named workaround switched back to the
+                       plain Nest or library way, in a server of its own, and compare server CPU per
+                       request: ${Object.keys(WORKAROUNDS).join(', ')}, or all
   --results DIR        where latest.json, latest.md, logs and profiles go (default bench/results)
 
 Uses DATABASE_URL when set (creating and dropping a database bench_<pid> there), else an embedded
@@ -58,6 +65,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     cleanupRows: quick ? 10_000 : 100_000,
     refreshRows: quick ? 100_000 : 1_000_000,
     profile: false,
+    without: [],
     resultsDir: 'bench/results',
   };
   for (let i = 0; i < argv.length; i++) {
@@ -87,6 +95,9 @@ export function parseOptions(argv: string[]): BenchOptions {
       case '--pool':
         options.poolSize = positiveInt(flag, value(), 200);
         break;
+      case '--without':
+        options.without = workaroundList(value());
+        break;
       case '--results':
         options.resultsDir = value();
         break;
@@ -107,6 +118,13 @@ export function parseOptions(argv: string[]): BenchOptions {
   }
   options.distinctUrls = Math.min(options.distinctUrls, options.entries);
   return options;
+}
+
+function workaroundList(text: string): Workaround[] {
+  const names = text === 'all' ? Object.keys(WORKAROUNDS) : text.split(',').map((name) => name.trim());
+  const unknown = names.filter((name) => !isWorkaround(name));
+  if (unknown.length > 0) throw new BenchUsageError(`--without: unknown workaround ${unknown.join(', ')}; known: ${Object.keys(WORKAROUNDS).join(', ')}, all`);
+  return [...new Set(names)] as Workaround[];
 }
 
 function positiveInt(flag: string, text: string, max: number): number {

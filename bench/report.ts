@@ -6,16 +6,21 @@ import type { MaintenanceResult } from './maintenance';
 import type { BenchOptions } from './options';
 import type { MemorySummary } from './server-process';
 import { ratio, round } from './stats';
+import { WORKAROUNDS, Workaround } from './workarounds';
 
-export type ServerId = 'service-l1-on' | 'service-l1-off' | 'baseline' | 'ceiling';
+/** The service with one workaround switched back to the plain way (`--without`), L1 on. */
+export type ServiceWithout = `service-without-${Workaround}`;
+export type ServerId = 'service-l1-on' | 'service-l1-off' | 'baseline' | 'ceiling' | ServiceWithout;
 export type Scenario = 'GET hit' | 'GET miss' | 'POST';
 
-export const SERVER_LABELS: Record<ServerId, string> = {
+const LABELS: Record<string, string> = {
   'service-l1-on': 'service, L1 on',
   'service-l1-off': 'service, L1 off',
   baseline: 'baseline: http + pg',
   ceiling: 'ceiling: Nest+Fastify, Map',
 };
+export const serverLabel = (id: ServerId): string => LABELS[id] ?? `service, L1 on, without ${id.slice('service-without-'.length)}`;
+export const serviceWithout = (workaround: Workaround): ServiceWithout => `service-without-${workaround}`;
 
 export interface LoadRun extends LoadResult {
   server: ServerId;
@@ -39,6 +44,7 @@ export interface BenchResults {
   setup: Record<string, unknown>;
   load: LoadRun[];
   ratios: Record<string, unknown>[];
+  workarounds: WorkaroundComparison[];
   inProcess?: InProcessResult;
   maintenance?: MaintenanceResult;
   memory: Record<string, unknown>;
@@ -56,6 +62,38 @@ export interface Target {
 
 const find = (runs: LoadRun[], server: ServerId, scenario: Scenario, connections: number) =>
   runs.find((r) => r.server === server && r.scenario === scenario && r.connections === connections);
+
+/** One workaround's run against the service's (L1 on) run of the same scenario and connections. */
+export interface WorkaroundComparison {
+  workaround: Workaround;
+  scenario: Scenario;
+  connections: number;
+  serverUsPerRequestWith: number | null;
+  serverUsPerRequestWithout: number | null;
+  /** Server CPU per request without the workaround over with it: above 1, the workaround pays. */
+  cpuWithoutOverWith: number | null;
+  requestsPerSecondWith: number;
+  requestsPerSecondWithout: number;
+}
+
+export function compareWorkarounds(runs: LoadRun[]): WorkaroundComparison[] {
+  return runs.flatMap((without) => {
+    const workaround = (Object.keys(WORKAROUNDS) as Workaround[]).find((w) => without.server === serviceWithout(w));
+    const withIt = workaround && find(runs, 'service-l1-on', without.scenario, without.connections);
+    if (!workaround || !withIt) return [];
+    const us = [serverUsPerRequest(withIt) ?? null, serverUsPerRequest(without) ?? null];
+    return [{
+      workaround,
+      scenario: without.scenario,
+      connections: without.connections,
+      serverUsPerRequestWith: round(us[0], 1),
+      serverUsPerRequestWithout: round(us[1], 1),
+      cpuWithoutOverWith: round(ratio(us[1] ?? undefined, us[0] ?? undefined)),
+      requestsPerSecondWith: Math.round(withIt.requestsPerSecond),
+      requestsPerSecondWithout: Math.round(without.requestsPerSecond),
+    }];
+  });
+}
 
 /** Every service/baseline, service/ceiling and baseline/ceiling ratio of throughput and latency. */
 export function computeRatios(runs: LoadRun[], connections: number[]): Record<string, unknown>[] {
@@ -150,7 +188,7 @@ export function render(results: BenchResults, markdown: boolean): string {
       results.load.map((r) => [
         r.scenario,
         r.connections,
-        SERVER_LABELS[r.server],
+        serverLabel(r.server),
         r.requestsPerSecond.toFixed(0),
         fmt(r.latencyMs.p50),
         fmt(r.latencyMs.p90),
@@ -193,6 +231,19 @@ export function render(results: BenchResults, markdown: boolean): string {
     ),
   );
 
+  if (results.workarounds.length > 0) {
+    out.push(h('Workarounds: the service (L1 on) with each one and without it (--without), same run'));
+    out.push('srv us/req: CPU of the server process per response. without/with above 1: the workaround saves CPU.' + (markdown ? '\n' : ''));
+    out.push(
+      table(
+        ['workaround', 'scenario', 'conns', 'srv us/req with', 'srv us/req without', 'without/with', 'req/s with', 'req/s without'],
+        results.workarounds.map((w) => [w.workaround, w.scenario, w.connections, fmt(w.serverUsPerRequestWith, 0), fmt(w.serverUsPerRequestWithout, 0), fmt(w.cpuWithoutOverWith, 2), w.requestsPerSecondWith, w.requestsPerSecondWithout]),
+        markdown,
+      ),
+    );
+    out.push(Object.entries(WORKAROUNDS).map(([name, without]) => `- without ${name}: ${without}`).join('\n'));
+  }
+
   if (results.inProcess) {
     out.push(h(`In-process hit latency (${results.inProcess.calls} sequential calls each, ${results.inProcess.rounds} interleaved rounds, ms)`));
     out.push(
@@ -227,14 +278,14 @@ export function render(results: BenchResults, markdown: boolean): string {
   out.push(
     table(
       ['scenario', 'conns', 'server', 'RSS max MiB', 'RSS mean MiB', 'heapUsed max MiB', 'heapTotal max MiB', 'samples'],
-      memoryRuns.map((r) => [r.scenario, r.connections, SERVER_LABELS[r.server], mib(r.memory!.rssMaxBytes), mib(r.memory!.rssMeanBytes), mib(r.memory!.heapUsedMaxBytes), mib(r.memory!.heapTotalMaxBytes), r.memory!.samples]),
+      memoryRuns.map((r) => [r.scenario, r.connections, serverLabel(r.server), mib(r.memory!.rssMaxBytes), mib(r.memory!.rssMeanBytes), mib(r.memory!.heapUsedMaxBytes), mib(r.memory!.heapTotalMaxBytes), r.memory!.samples]),
       markdown,
     ),
   );
   out.push(`Memory bounds in configuration: ${JSON.stringify(results.memory)}`);
 
   for (const p of results.profiles) {
-    out.push(h(`CPU profile: ${SERVER_LABELS[p.server]}, GET hit, 16 connections (${p.requestsPerSecond.toFixed(0)} req/s, ${p.serverUsPerRequest.toFixed(0)} us CPU/req while profiled; others used ${(100 * p.othersCpuShare).toFixed(0)}% of the CPUs)`));
+    out.push(h(`CPU profile: ${serverLabel(p.server)}, GET hit, 16 connections (${p.requestsPerSecond.toFixed(0)} req/s, ${p.serverUsPerRequest.toFixed(0)} us CPU/req while profiled; others used ${(100 * p.othersCpuShare).toFixed(0)}% of the CPUs)`));
     out.push('ms is wall time between samples (it includes time the process was preempted, which lands on the frame that resumes, often writev after waking the client); samples counts ticks.');
     out.push(`${p.file}: ${p.samples} samples, ${p.busyMs.toFixed(0)} ms busy, ${p.idleMs.toFixed(0)} ms idle${p.windowApplied ? ' (measured window only)' : ' (WHOLE process: window filter matched nothing)'}`);
     out.push('Top self time:');
