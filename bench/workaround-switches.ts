@@ -12,7 +12,6 @@ import { RequestMethod } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ThrottlerStorageService } from '@nestjs/throttler';
 import { LoggerModule, Params } from 'nestjs-pino';
-import { Histogram, Registry } from 'prom-client';
 import { loadFromBuild } from './product-build';
 import { WORKAROUNDS, Workaround, isWorkaround } from './workarounds';
 
@@ -35,23 +34,6 @@ function withoutFastParse(dist: string): void {
     }
   }
   if (replaced === 0) throw new Error(`no DTO in ${dtoDir} has fastParse: update bench/workaround-switches.ts`);
-}
-
-function withoutHistogram(dist: string): void {
-  const histogramModule = loadFromBuild<typeof import('../src/metrics/request-duration-histogram')>(dist, 'metrics/request-duration-histogram');
-  const buckets = histogramModule.REQUEST_DURATION_BUCKETS;
-  class PromClientHistogram {
-    private readonly histogram: Histogram<'method' | 'route' | 'status'>;
-
-    constructor(name: string, help: string, registry: Registry) {
-      this.histogram = new Histogram({ name, help, labelNames: ['method', 'route', 'status'], buckets, registers: [registry] });
-    }
-
-    observe(method: string, route: string, status: number, seconds: number): void {
-      this.histogram.observe({ method, route, status: String(status) }, seconds);
-    }
-  }
-  replaceExport(histogramModule, 'RequestDurationHistogram', PromClientHistogram);
 }
 
 function withoutRequestLogHooks(dist: string): void {
@@ -93,7 +75,6 @@ function withoutFixedWindowStorage(dist: string): void {
 
 const SWITCHES: Record<Workaround, (dist: string) => void> = {
   'fast-parse': withoutFastParse,
-  histogram: withoutHistogram,
   'request-log': withoutRequestLogHooks,
   'throttler-storage': withoutFixedWindowStorage,
 };

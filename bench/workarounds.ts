@@ -5,7 +5,6 @@
  */
 export const WORKAROUNDS = {
   'fast-parse': 'every lookup query through class-transformer and class-validator (no DTO fastParse)',
-  histogram: "prom-client's Histogram for the request durations instead of RequestDurationHistogram",
   'request-log': "nestjs-pino's pino-http middleware for the request log instead of the Fastify hooks",
   'throttler-storage': "@nestjs/throttler's default ThrottlerStorageService instead of FixedWindowStorage",
 } as const;

@@ -11,7 +11,8 @@ type BeforeClose = () => Promise<void>;
 
 /**
  * The Prisma client on a `pg` pool (Rust-free client, @prisma/adapter-pg). The hot paths of the
- * cache use the same pool directly through `pool`, which saves Prisma's per-query overhead.
+ * cache use the same pool directly through `pool`, which saves Prisma's per-query overhead (the
+ * in-process table of `npm run bench` reads one row through both).
  * `sessionPool` serves what must stay on one PostgreSQL session (session advisory locks): on
  * DATABASE_DIRECT_URL when set, since a transaction-mode pooler at DATABASE_URL cannot keep one.
  */

@@ -18,7 +18,8 @@ function createRootLogger(config: AppConfig): Logger {
  * Structured JSON logs. Nest's logger is nestjs-pino's, on the root logger below. Requests are
  * logged by Fastify hooks (see request-logging.ts) rather than nestjs-pino's pino-http middleware:
  * that middleware runs through Nest's Express-style middleware layer and an AsyncLocalStorage
- * context per request, which cost a cache hit about a third of its CPU (measured).
+ * context per request, which makes a cache hit cost more CPU (`npm run bench -- --without
+ * request-log` runs the service with the middleware beside it).
  */
 @Global()
 @Module({})

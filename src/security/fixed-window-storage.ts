@@ -7,11 +7,12 @@ interface Window {
 
 /**
  * Fixed-window counters: O(1) time and memory per client and request. @nestjs/throttler's default
- * storage keeps one timestamp per hit and filters that array on every request, which at the
- * default RATE_LIMIT_MAX (100,000 a minute) means scanning up to 100,000 numbers on every GET.
- * The price of a fixed window is the usual one: a client can spend its budget at the end of one
- * window and again at the start of the next. Windows that ended are swept once per
- * window length (an unref'd timer, so it never keeps the process alive).
+ * storage keeps one expiry time per hit and filters that list on every request, so a busy
+ * client's requests cost more the more it sent within the window (`npm run bench -- --without
+ * throttler-storage` runs the service with it beside this one). The price of a fixed window is
+ * the usual one: a client can spend its budget at the end of one window and again at the start of
+ * the next. Windows that ended are swept once per window length (an unref'd timer, so it never
+ * keeps the process alive).
  */
 export class FixedWindowStorage implements ThrottlerStorage {
   private readonly windows = new Map<string, Window>();
