@@ -4,6 +4,7 @@ export { ExerciseCacheDB } from './library/exercise-cache-db';
 export { migrate } from './library/migrate';
 export type { MigrateConfig } from './library/migrate';
 export type { ExerciseCacheOptions, ExerciseCacheConnection, ExerciseCacheConfig } from './library/exercise-cache-options';
+export type { MaintenanceOptions } from './library/scheduled-maintenance';
 export { cacheKeyFor, contextKeyFor, normalizeTopics, CACHE_KEY_VERSION } from './cache/cache-key';
 export type { ExerciseContext, CanonicalContext } from './cache/cache-key';
 export type { CachedEntry } from './cache/cache-entry';

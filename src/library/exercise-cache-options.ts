@@ -2,6 +2,7 @@ import type { ClientConfig, Pool } from 'pg';
 import type { CacheHooks } from '../cache/cache-hooks';
 import type { CacheLogger } from '../cache/cache-logger';
 import type { CacheSettings } from '../cache/cache-settings';
+import type { MaintenanceOptions } from './scheduled-maintenance';
 import type { ExerciseSchemaOptions } from '../quality/schemas/schema-registry-of-options';
 
 /** How the cache behaves; every field is optional (defaults in DEFAULT_CACHE_SETTINGS). */
@@ -22,6 +23,13 @@ export interface ExerciseCacheOptions extends Partial<CacheSettings>, ExerciseSc
   session?: ClientConfig;
   /** A pool of such direct sessions for the generation locks (never ended by the cache); default: the cache opens its own. */
   sessionPool?: Pool;
+  /**
+   * Scheduled maintenance (default off): cleanup of expired entries, LRU eviction down to
+   * maxEntries and the daily metrics refresh, each on its interval (true: hourly), once across
+   * every process on the database, recorded in exercise_cache_maintenance_runs. close() stops it,
+   * waiting for a run under way.
+   */
+  maintenance?: boolean | MaintenanceOptions;
 }
 
 /** Where the cache's data lives: a pool of yours, or a URL (then the cache owns its pool). */

@@ -6,6 +6,7 @@ import { InvalidCacheRequestError } from '../cache/context-rules';
 import { schemaNameProblem } from '../database/database-schema';
 import { schemaRegistryOf } from '../quality/schemas/schema-registry-of-options';
 import type { ExerciseCacheConfig } from './exercise-cache-options';
+import { ScheduledMaintenance, resolveMaintenanceOption } from './scheduled-maintenance';
 
 /** A running cache: its core, the pool it queries, and whether closing it ends that pool. */
 export interface OpenedExerciseCache {
@@ -13,11 +14,13 @@ export interface OpenedExerciseCache {
   pool: Pool;
   settings: CacheSettings;
   logger: CacheLogger;
+  /** The scheduled maintenance, when the `maintenance` option turned it on. */
+  maintenance: ScheduledMaintenance | null;
   start(): Promise<void>;
   close(): Promise<void>;
 }
 
-const CONNECTION_FIELDS = new Set(['pool', 'databaseUrl', 'poolSize', 'statementTimeoutMs', 'logger', 'hooks', 'session', 'sessionPool', 'schemas', 'exerciseSchemas', 'schemasDir', 'schema']);
+const CONNECTION_FIELDS = new Set(['pool', 'databaseUrl', 'poolSize', 'statementTimeoutMs', 'logger', 'hooks', 'session', 'sessionPool', 'schemas', 'exerciseSchemas', 'schemasDir', 'schema', 'maintenance']);
 
 /**
  * Builds a cache from the package's options: validates them (InvalidCacheRequestError naming the
@@ -30,6 +33,7 @@ export function openExerciseCache(config: ExerciseCacheConfig, defaultLogger: Ca
   const schemaProblem = config.schema === undefined ? null : schemaNameProblem(config.schema);
   if (schemaProblem) throw new InvalidCacheRequestError(`schema ${schemaProblem}`);
   const settings = resolveCacheSettings(settingsPart(config), (message) => new InvalidCacheRequestError(message));
+  const maintenanceIntervals = resolveMaintenanceOption(config.maintenance);
   // Compiled once, before any pool is opened: a broken schema leaves nothing behind.
   const schemas = schemaRegistryOf(config);
   let pool: Pool;
@@ -58,15 +62,23 @@ export function openExerciseCache(config: ExerciseCacheConfig, defaultLogger: Ca
     ownsPool = true;
   }
   const core = new CacheCore({ pool, settings, logger, hooks: config.hooks, session: config.session, sessionPool: config.sessionPool, schemas, schema: config.schema });
+  const maintenance = maintenanceIntervals && new ScheduledMaintenance(core, pool, settings.maxEntries, maintenanceIntervals, logger);
+  let starting: Promise<void> | undefined;
   let closing: Promise<void> | undefined;
   return {
     core,
     pool,
     settings,
     logger,
-    start: () => core.start(),
+    maintenance,
+    start: () =>
+      (starting ??= core.start().then(() => {
+        if (!closing) maintenance?.start();
+      })),
     close: () =>
       (closing ??= (async () => {
+        // No new runs; one under way finishes and records itself while the pools are still open.
+        await maintenance?.stop();
         await core.close();
         if (ownsPool && !pool.ended) await pool.end();
       })()),

@@ -1,5 +1,3 @@
-import { hostname } from 'node:os';
-import { randomUUID } from 'node:crypto';
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { CronJob } from 'cron';
@@ -10,7 +8,9 @@ import { AppConfig } from '../config/app-config';
 import { PrismaService } from '../database/prisma.service';
 import { MAINTENANCE_JOBS, MaintenanceJob, MaintenanceMetrics, ScheduledJob } from '../metrics/maintenance-metrics.service';
 import { JobAlreadyRunningError } from './job-already-running.error';
-import { MaintenanceRepository, MaintenanceSession, RecordedRun, RunStatus, RunTrigger } from './maintenance.repository';
+import { runScheduledJob } from './maintenance-jobs';
+import { MaintenanceRunner } from './maintenance-runner';
+import { MaintenanceRepository, RecordedRun, RunTrigger } from './maintenance.repository';
 
 export interface MaintenanceResult {
   job: MaintenanceJob;
@@ -24,13 +24,6 @@ export interface JobOptions {
   retire?: { generatorVersion: string; namespace?: string };
 }
 
-interface RunOutcome {
-  status: RunStatus;
-  affected: number;
-  durationMs: number;
-  error?: unknown;
-}
-
 /** Name of a job in the SchedulerRegistry. */
 export const cronJobName = (job: MaintenanceJob): string => `exercise-cache-${job}`;
 
@@ -39,27 +32,31 @@ export const cronJobName = (job: MaintenanceJob): string => `exercise-cache-${jo
  * the daily metrics view), on their cron schedules and on demand. Several replicas may share one
  * database: a run first takes the job's PostgreSQL advisory lock, so a job never runs twice at
  * once, and a scheduled run also checks the run history, so each scheduled tick runs once even
- * when the replicas' timers fire a little apart. Every run is logged, recorded in
- * exercise_cache_maintenance_runs and counted in /metrics.
+ * when the replicas' timers fire a little apart (MaintenanceRunner, which the package's own
+ * schedule uses too). Every run is logged, recorded in exercise_cache_maintenance_runs and counted
+ * in /metrics.
  */
 @Injectable()
 export class MaintenanceService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(MaintenanceService.name);
-  /** Names this replica in the run history (two instances in one process stay distinct). */
-  readonly instance = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-  private readonly running = new Set<Promise<unknown>>();
+  private readonly runner: MaintenanceRunner;
+  /** Names this replica in the run history. */
+  readonly instance: string;
   private readonly scheduled: MaintenanceJob[] = [];
 
   constructor(
     private readonly cacheMaintenance: CacheMaintenanceService,
     private readonly invalidation: CacheInvalidationService,
     private readonly repository: MaintenanceRepository,
-    private readonly metrics: MaintenanceMetrics,
+    metrics: MaintenanceMetrics,
     private readonly config: AppConfig,
     private readonly scheduler: SchedulerRegistry,
     prisma: PrismaService,
     private readonly leases: LeaseRepository,
   ) {
+    const log = (level: 'log' | 'warn' | 'error') => (message: string) => this.logger[level](message);
+    this.runner = new MaintenanceRunner(repository, { log: log('log'), warn: log('warn'), error: log('error') }, metrics);
+    this.instance = this.runner.instance;
     // A run that is under way at shutdown finishes (and records itself) before the pool closes.
     prisma.runBeforeClose(() => this.drain());
   }
@@ -85,7 +82,7 @@ export class MaintenanceService implements OnApplicationBootstrap, OnModuleDestr
 
   /** Runs a job now. Throws JobAlreadyRunningError when another session holds its lock. */
   async runNow(job: MaintenanceJob, options: JobOptions = {}): Promise<MaintenanceResult> {
-    const outcome = await this.track(this.execute(job, 'manual', options));
+    const outcome = await this.runner.run(job, 'manual', () => this.performJob(job, options));
     if (outcome.status === 'skipped') throw new JobAlreadyRunningError(job);
     if (outcome.status === 'failed') throw outcome.error;
     return { job, affected: outcome.affected, durationMs: outcome.durationMs };
@@ -96,8 +93,8 @@ export class MaintenanceService implements OnApplicationBootstrap, OnModuleDestr
   }
 
   /** Resolves when every run started so far has finished. */
-  async drain(): Promise<void> {
-    while (this.running.size > 0) await Promise.allSettled([...this.running]);
+  drain(): Promise<void> {
+    return this.runner.drain();
   }
 
   private schedule(job: MaintenanceJob, expression: string): void {
@@ -112,7 +109,7 @@ export class MaintenanceService implements OnApplicationBootstrap, OnModuleDestr
       onTick: async () => {
         const tick = tickBeingServed(cron, expected, timeZone);
         expected = cron.nextDate().toMillis();
-        await this.track(this.execute(job, 'scheduled', { tick }));
+        await this.runner.run(job, 'scheduled', () => this.performJob(job, {}), tick);
       },
       start: false,
     });
@@ -123,105 +120,11 @@ export class MaintenanceService implements OnApplicationBootstrap, OnModuleDestr
     this.logger.log(`${job} scheduled "${expression}" (${timeZone}), next run ${cron.nextDate().toISO()}`);
   }
 
-  private track<T>(run: Promise<T>): Promise<T> {
-    this.running.add(run);
-    void run.finally(() => this.running.delete(run)).catch(() => undefined);
-    return run;
-  }
-
-  /** Never throws: failures are logged, recorded and returned. */
-  private async execute(job: MaintenanceJob, trigger: RunTrigger, options: JobOptions & { tick?: Date }): Promise<RunOutcome> {
-    const startedAt = new Date();
-    const started = performance.now();
-    const elapsed = () => Math.round(performance.now() - started);
-    let session: MaintenanceSession | undefined;
-    try {
-      session = await this.repository.openSession();
-      if (!(await session.tryLock(job))) {
-        return await this.skipped(session, job, trigger, startedAt, 'another instance holds its lock');
-      }
-      if (options.tick) {
-        const ranBy = await session.scheduledRunSince(job, options.tick);
-        if (ranBy) return await this.skipped(session, job, trigger, startedAt, `the tick of ${options.tick.toISOString()} already ran on ${ranBy}`);
-      }
-      let affected: number;
-      try {
-        affected = await this.performJob(job, options);
-      } catch (error) {
-        return await this.failed(session, job, trigger, startedAt, elapsed(), error);
-      }
-      // The lock went with a lost session: another replica may have run the job meanwhile.
-      if (session.lost) return await this.failed(session, job, trigger, startedAt, elapsed(), session.lost);
-      const durationMs = elapsed();
-      this.metrics.succeeded(job, durationMs / 1000);
-      this.logger.log(`${job} (${trigger}) ok: ${affected} rows affected in ${durationMs} ms`);
-      await this.record(session, { job, status: 'ok', affected, durationMs, error: null, trigger, startedAt });
-      return { status: 'ok', affected, durationMs };
-    } catch (error) {
-      // The lock or the history could not be read: the database is unreachable or failing.
-      return await this.failed(session, job, trigger, startedAt, elapsed(), error);
-    } finally {
-      await session?.close();
-    }
-  }
-
   /** Does what the job is for; resolves to the rows it affected (what the run records). */
   private performJob(job: MaintenanceJob, options: JobOptions): Promise<number> {
-    switch (job) {
-      case 'cleanup':
-        return this.cleanup();
-      case 'evict':
-        return this.cacheMaintenance.evictLeastRecentlyUsed(options.maxEntries ?? this.config.MAX_ENTRIES);
-      case 'retire':
-        return this.invalidation.retireOtherVersions(options.retire!.generatorVersion, options.retire!.namespace);
-      case 'refresh':
-        return this.cacheMaintenance.refreshMetrics().then(() => this.repository.countDailyMetricsRows());
-    }
-  }
-
-  /** Expired entries (the count the run records), and leases abandoned by crashed holders. */
-  private async cleanup(): Promise<number> {
-    const removed = await this.cacheMaintenance.cleanupExpired();
-    await this.leases.deleteAbandoned();
-    return removed;
-  }
-
-  private async skipped(session: MaintenanceSession, job: MaintenanceJob, trigger: RunTrigger, startedAt: Date, reason: string): Promise<RunOutcome> {
-    this.metrics.skip(job);
-    this.logger.log(`${job} (${trigger}) skipped: ${reason}`);
-    await this.record(session, { job, status: 'skipped', affected: null, durationMs: null, error: reason, trigger, startedAt });
-    return { status: 'skipped', affected: 0, durationMs: 0 };
-  }
-
-  private async failed(
-    session: MaintenanceSession | undefined,
-    job: MaintenanceJob,
-    trigger: RunTrigger,
-    startedAt: Date,
-    durationMs: number,
-    error: unknown,
-  ): Promise<RunOutcome> {
-    // One line for logs and the history (Prisma's messages span several).
-    const message = (error instanceof Error ? error.message : String(error)).replace(/\s+/g, ' ').trim();
-    this.metrics.failed(job, durationMs / 1000);
-    this.logger.error(`${job} (${trigger}) failed after ${durationMs} ms: ${message}`);
-    if (session) await this.record(session, { job, status: 'failed', affected: null, durationMs, error: message, trigger, startedAt });
-    return { status: 'failed', affected: 0, durationMs, error };
-  }
-
-  /**
-   * Records on the run's own session, or through the pool when that session was lost. A run that
-   * cannot be recorded at all (database gone) is still logged and counted.
-   */
-  private async record(
-    session: MaintenanceSession,
-    run: { job: MaintenanceJob; status: RunStatus; affected: number | null; durationMs: number | null; error: string | null; trigger: RunTrigger; startedAt: Date },
-  ): Promise<void> {
-    const row = { ...run, instance: this.instance, finishedAt: new Date() };
-    const onSession = session.lost ? Promise.reject(session.lost) : session.record(row);
-    await onSession
-      .catch((error: Error) => (session.lost ? this.repository.recordRun(row) : Promise.reject(error)))
-      .catch((error: Error) => this.logger.warn(`${run.job} (${run.trigger}) ${run.status} run could not be recorded: ${error.message}`));
+    if (job === 'retire') return this.invalidation.retireOtherVersions(options.retire!.generatorVersion, options.retire!.namespace);
+    const maxEntries = job === 'evict' ? (options.maxEntries ?? this.config.MAX_ENTRIES) : undefined;
+    return runScheduledJob(job, { cache: this.cacheMaintenance, leases: this.leases, runs: this.repository }, maxEntries);
   }
 }
 
