@@ -7,6 +7,7 @@ import { CacheLogger, consoleCacheLogger, scopedLogger } from './cache-logger';
 import { CacheMaintenanceService } from './cache-maintenance.service';
 import type { CacheSettings } from './cache-settings';
 import { CacheStatisticsService } from './cache-statistics.service';
+import { OutcomeStatisticsRepository } from './outcome-statistics.repository';
 import { ExerciseCacheRepository } from './exercise-cache.repository';
 import { ExerciseCacheService } from './exercise-cache.service';
 import { ExerciseLookupService } from './exercise-lookup.service';
@@ -96,7 +97,7 @@ export class CacheCore {
     const schemas = options.schemas ?? ExerciseSchemaRegistry.empty();
     this.store = new ExerciseStoreService(this.repository, settings, this.l1, this.bus, this.variants, this.maintenance, schemas, hooks, scopedLogger(logger, ExerciseStoreService.name));
     this.generation = new GetOrGenerateService(this.lookup, this.store, this.repository, settings, this.usage, this.lock, hooks, scopedLogger(logger, GetOrGenerateService.name));
-    this.statistics = new CacheStatisticsService(this.repository, this.usage);
+    this.statistics = new CacheStatisticsService(this.repository, new OutcomeStatisticsRepository(pool, this.names), this.usage);
     this.invalidation = new CacheInvalidationService(this.repository, this.l1, this.bus, hooks);
     this.service = new ExerciseCacheService(this);
   }

@@ -15,6 +15,22 @@ export interface CachedEntry {
   createdAt: Date;
   expiresAt: Date;
   generationCost: number;
+  /** Stale-while-revalidate window the writer gave it (seconds past expiresAt); 0: none. */
+  staleWhileRevalidateSeconds: number;
+  /** Seconds past expiresAt the row outlives cleanup (the larger stale window). */
+  staleGraceSeconds: number;
+}
+
+/** Whether an entry served now is stale: past its expires_at (served within a stale window). */
+export const isStale = (entry: CachedEntry, now = Date.now()): boolean => entry.expiresAt.getTime() <= now;
+
+/**
+ * How far past expires_at a lookup may reach besides the entry's own stale-while-revalidate
+ * window: RFC 9111 max-stale, either N seconds or (without N) the entry's stored grace.
+ */
+export interface StaleAllowance {
+  maxStaleSeconds?: number;
+  withinGrace?: boolean;
 }
 
 /** A live entry as the CLI's export writes it. */
@@ -40,8 +56,10 @@ export interface EntryToStore {
   topics: string[];
   namespace?: string;
   generatorVersion?: string;
-  /** Seconds after expiry the row must survive cleanup (stale-if-error window). */
+  /** Seconds after expiry the row must survive cleanup: the larger of both stale windows. */
   staleGraceSeconds?: number;
+  /** Stale-while-revalidate window (at most staleGraceSeconds). */
+  staleWhileRevalidateSeconds?: number;
   userContextHash: string;
   /** Serialised once by the service; stored as jsonb. */
   exerciseJson: string;
@@ -67,13 +85,27 @@ export interface OutcomeCount {
   day: string;
   exerciseType: string;
   difficulty: number;
+  /** '' for none. */
+  namespace: string;
+  /** '' for none. */
+  generatorVersion: string;
   hits: number;
   nearHits: number;
+  stale: number;
+  coalesced: number;
   misses: number;
   costSaved: number;
 }
 
-/** What one flush writes: uses per cache key, and lookup outcomes per (UTC day, type, difficulty). */
+/** Where one lookup is counted: the group of its outcome row (besides the UTC day). */
+export interface OutcomeGroup {
+  exerciseType: string;
+  difficulty: number;
+  namespace?: string;
+  generatorVersion?: string;
+}
+
+/** What one flush writes: uses per cache key, and lookup outcomes per (UTC day, type, difficulty, namespace, version). */
 export interface UsageBatch {
   usage: Map<string, UsageCount>;
   outcomes: Map<string, OutcomeCount>;

@@ -1,4 +1,8 @@
-export type LookupOutcome = 'hit' | 'near_hit' | 'miss';
+/**
+ * How a lookup ended: an exact hit, a near miss served, an expired entry served (stale), the
+ * exercise another caller generated under its lease (coalesced), or nothing (miss).
+ */
+export type LookupOutcome = 'hit' | 'near_hit' | 'stale' | 'coalesced' | 'miss';
 
 /**
  * What the cache core reports as it works, for metrics. Every method is optional; the HTTP

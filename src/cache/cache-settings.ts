@@ -35,6 +35,12 @@ export interface CacheSettings {
    * error (0: never).
    */
   staleIfErrorSeconds: number;
+  /**
+   * Stale-while-revalidate window of entries written without their own: past expires_at and
+   * within it, a lookup serves the entry as stale and getOrGenerate regenerates it once in the
+   * background (0: never).
+   */
+  staleWhileRevalidateSeconds: number;
 }
 
 export const DEFAULT_CACHE_SETTINGS: Readonly<CacheSettings> = Object.freeze({
@@ -53,6 +59,7 @@ export const DEFAULT_CACHE_SETTINGS: Readonly<CacheSettings> = Object.freeze({
   lockPoolSize: 5,
   connectTimeoutMs: 2000,
   staleIfErrorSeconds: 0,
+  staleWhileRevalidateSeconds: 0,
 });
 
 type NumericSetting = Exclude<keyof CacheSettings, 'l1Enabled'>;
@@ -73,6 +80,7 @@ const RANGES: Record<NumericSetting, { min: number; max: number; integer: boolea
   lockPoolSize: { min: 1, max: 200, integer: true },
   connectTimeoutMs: { min: 100, max: 600000, integer: true },
   staleIfErrorSeconds: { min: 0, max: 2_592_000, integer: true },
+  staleWhileRevalidateSeconds: { min: 0, max: 2_592_000, integer: true },
 };
 
 /**

@@ -1,14 +1,18 @@
 import { MAX_LIST_LIMIT, MAX_METRICS_DAYS, assertIntegerInRange } from './context-rules';
 import type { ExerciseCacheRepository } from './exercise-cache.repository';
+import type { OutcomeStatisticsRepository } from './outcome-statistics.repository';
+import type { DailyOutcomeStats, FilteredOverviewStats, FilteredTypeStats, GroupStats, StatsFilter } from './statistics-rows';
 import type { UsageBuffer } from './usage-buffer';
 
 /**
- * What the cache holds and how it is used: the guide's views and the lists the dashboard shows.
- * Every read but dailyMetrics first writes this replica's buffered counters, so it includes them.
+ * What the cache holds and how it is used: the guide's views, the lists the dashboard shows, and
+ * entries and lookup outcomes per namespace and generator version. Every read but dailyMetrics
+ * first writes this replica's buffered counters, so it includes them.
  */
 export class CacheStatisticsService {
   constructor(
     private readonly repository: ExerciseCacheRepository,
+    private readonly outcomes: OutcomeStatisticsRepository,
     private readonly usage: UsageBuffer,
   ) {}
 
@@ -23,16 +27,35 @@ export class CacheStatisticsService {
     return this.repository.statsByType();
   }
 
-  /** Stored entries per namespace (name null: entries without one). */
-  async statsByNamespace(): Promise<Record<string, unknown>[]> {
+  /** Entries and lookup outcomes of one namespace and/or generator version (all of the cache with an empty filter). */
+  async statsOf(filter: StatsFilter): Promise<FilteredOverviewStats> {
     await this.usage.flush();
-    return this.repository.entriesBy('namespace');
+    return this.outcomes.overview(filter);
   }
 
-  /** Stored entries per generator version (name null: entries written without one). */
-  async statsByGeneratorVersion(): Promise<Record<string, unknown>[]> {
+  /** Per exercise type, within one namespace and/or generator version. */
+  async statsByTypeOf(filter: StatsFilter): Promise<FilteredTypeStats[]> {
     await this.usage.flush();
-    return this.repository.entriesBy('generator_version');
+    return this.outcomes.byType(filter);
+  }
+
+  /** Stored entries and lookup outcomes per namespace (name null: none), optionally within a generator version. */
+  async statsByNamespace(filter: StatsFilter = {}): Promise<GroupStats[]> {
+    await this.usage.flush();
+    return this.outcomes.byGroup('namespace', filter);
+  }
+
+  /** Stored entries and lookup outcomes per generator version (name null: none), optionally within a namespace. */
+  async statsByGeneratorVersion(filter: StatsFilter = {}): Promise<GroupStats[]> {
+    await this.usage.flush();
+    return this.outcomes.byGroup('generator_version', filter);
+  }
+
+  /** Lookup outcomes per UTC day, live (not the materialized view), within a filter. */
+  async dailyOutcomes(days: number, filter: StatsFilter = {}): Promise<DailyOutcomeStats[]> {
+    assertIntegerInRange(days, 'days', 1, 3660);
+    await this.usage.flush();
+    return this.outcomes.daily(days, filter);
   }
 
   async popular(limit = 10): Promise<Record<string, unknown>[]> {

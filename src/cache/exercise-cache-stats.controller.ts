@@ -1,9 +1,22 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiExtraModels, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { DaysQueryDto, LimitQueryDto } from './dto/lookup-query.dto';
-import { DailyMetricsResponse, EntryGroupStatsResponse, EntrySummaryResponse, OverviewStatsResponse, TypeStatsResponse } from './dto/stats-responses.dto';
+import { StatsFilterQueryDto } from './dto/stats-filter-query.dto';
+import {
+  DailyMetricsResponse,
+  EntryGroupStatsResponse,
+  EntrySummaryResponse,
+  FilteredOverviewStatsResponse,
+  FilteredTypeStatsResponse,
+  OverviewStatsResponse,
+  TypeStatsResponse,
+} from './dto/stats-responses.dto';
 import { CacheStatisticsService } from './cache-statistics.service';
+import type { FilteredOverviewStats, FilteredTypeStats, GroupStats, StatsFilter } from './statistics-rows';
 import { QuarantineService } from '../quality/quarantine/quarantine.service';
+
+const isFiltered = (filter: StatsFilter) => filter.namespace !== undefined || filter.generatorVersion !== undefined;
+const FILTER_NOTE = 'With namespace and/or generatorVersion: only that slice (entries of it, and lookups counted under it)';
 
 @ApiTags('statistics')
 @Controller('exercise-cache')
@@ -14,27 +27,31 @@ export class ExerciseCacheStatsController {
   ) {}
 
   @Get('stats')
-  @ApiOkResponse({ type: OverviewStatsResponse })
-  async stats(): Promise<Record<string, unknown>> {
-    return this.quarantine.withOverallCounts(await this.statistics.stats());
+  @ApiOkResponse({ type: OverviewStatsResponse, description: `The whole cache. ${FILTER_NOTE}: FilteredOverviewStatsResponse` })
+  @ApiExtraModels(FilteredOverviewStatsResponse)
+  async stats(@Query() filter: StatsFilterQueryDto): Promise<Record<string, unknown> | FilteredOverviewStats> {
+    if (!isFiltered(filter)) return this.quarantine.withOverallCounts(await this.statistics.stats());
+    return this.statistics.statsOf(filter);
   }
 
   @Get('stats/types')
-  @ApiOkResponse({ type: [TypeStatsResponse] })
-  async statsByType(): Promise<Record<string, unknown>[]> {
-    return this.quarantine.withCountsByType(await this.statistics.statsByType());
+  @ApiOkResponse({ type: [TypeStatsResponse], description: `Per exercise type. ${FILTER_NOTE}: FilteredTypeStatsResponse rows` })
+  @ApiExtraModels(FilteredTypeStatsResponse)
+  async statsByType(@Query() filter: StatsFilterQueryDto): Promise<Record<string, unknown>[] | FilteredTypeStats[]> {
+    if (!isFiltered(filter)) return this.quarantine.withCountsByType(await this.statistics.statsByType());
+    return this.statistics.statsByTypeOf(filter);
   }
 
   @Get('stats/namespaces')
-  @ApiOkResponse({ type: [EntryGroupStatsResponse], description: 'Stored entries per namespace (lookup outcomes are not kept per namespace)' })
-  statsByNamespace(): Promise<Record<string, unknown>[]> {
-    return this.statistics.statsByNamespace();
+  @ApiOkResponse({ type: [EntryGroupStatsResponse], description: `Stored entries and lookup outcomes per namespace (name null: none). ${FILTER_NOTE}` })
+  statsByNamespace(@Query() filter: StatsFilterQueryDto): Promise<GroupStats[]> {
+    return this.statistics.statsByNamespace(filter);
   }
 
   @Get('stats/generator-versions')
-  @ApiOkResponse({ type: [EntryGroupStatsResponse], description: 'Stored entries per generator version (lookup outcomes are not kept per version)' })
-  statsByGeneratorVersion(): Promise<Record<string, unknown>[]> {
-    return this.statistics.statsByGeneratorVersion();
+  @ApiOkResponse({ type: [EntryGroupStatsResponse], description: `Stored entries and lookup outcomes per generator version (name null: none). ${FILTER_NOTE}` })
+  statsByGeneratorVersion(@Query() filter: StatsFilterQueryDto): Promise<GroupStats[]> {
+    return this.statistics.statsByGeneratorVersion(filter);
   }
 
   @Get('popular')

@@ -83,7 +83,7 @@ export class ExerciseCacheController {
     const peeked = await this.lookups.peek(context, options);
     let entry = control.noCache ? null : peeked.entry;
     if (entry && control.maxAge !== undefined && ageSecondsOf(entry.createdAt) > control.maxAge) entry = null;
-    const served = this.lookups.recordLookup(peeked.canonical, entry);
+    const served = this.lookups.recordLookup(peeked, entry);
     if (!served && control.onlyIfCached) {
       void reply.header('X-Cache', 'MISS');
       throw new GatewayTimeoutException({ statusCode: 504, error: 'Gateway Timeout', message: 'only-if-cached: no cached exercise for this context', key: cacheKeyFor(context) });

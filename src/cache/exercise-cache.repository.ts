@@ -2,7 +2,7 @@ import type { FieldDef, Pool, PoolClient, QueryConfig, QueryResultRow } from 'pg
 import { CheckedOutClient } from '../database/checked-out-client';
 import type { CacheSqlNames } from '../database/sql-names';
 import { CONTEXT_LOCK_SPACE, advisoryLockIdOf } from './advisory-locks';
-import type { CachedEntry, EntryToStore, ExportedEntry, UsageBatch } from './cache-entry';
+import type { CachedEntry, EntryToStore, ExportedEntry, StaleAllowance, UsageBatch } from './cache-entry';
 import { notMigratedOr } from './cache-not-migrated.error';
 import { UNKNOWN_TYPE_BUCKET } from './context-rules';
 
@@ -23,6 +23,8 @@ interface EntryRow {
   created_at: Date;
   expires_at: Date;
   generation_cost: string;
+  stale_while_revalidate_seconds: number;
+  stale_grace_seconds: number;
 }
 
 interface ExportRow {
@@ -42,6 +44,8 @@ export interface CacheSnapshot {
   expiredEntries: number;
   hits: number;
   nearHits: number;
+  stale: number;
+  coalesced: number;
   misses: number;
 }
 
@@ -56,7 +60,7 @@ export class UsageWriteInDoubt extends Error {
 }
 
 const ENTRY_COLUMNS = `cache_key, context_key, variant, exercise_type, difficulty, topics, namespace, generator_version, exercise_data,
-  usage_count, created_at, expires_at, generation_cost`;
+  usage_count, created_at, expires_at, generation_cost, stale_while_revalidate_seconds, stale_grace_seconds`;
 
 const toEntry = (row: EntryRow): CachedEntry => {
   const entry: CachedEntry = {
@@ -71,6 +75,8 @@ const toEntry = (row: EntryRow): CachedEntry => {
     createdAt: row.created_at,
     expiresAt: row.expires_at,
     generationCost: Number(row.generation_cost),
+    staleWhileRevalidateSeconds: row.stale_while_revalidate_seconds,
+    staleGraceSeconds: row.stale_grace_seconds,
   };
   if (row.namespace !== null) entry.namespace = row.namespace;
   if (row.generator_version !== null) entry.generatorVersion = row.generator_version;
@@ -129,6 +135,23 @@ export class ExerciseCacheRepository {
   }
 
   /**
+   * The entry under this key if it is live, or expired but within its own stale-while-revalidate
+   * window or the allowance (max-stale); null otherwise. Not through L1: a stale entry is never
+   * held there. The caller tells live from stale by expiresAt (isStale).
+   */
+  async findServableByKey(key: string, allowance: StaleAllowance = {}): Promise<CachedEntry | null> {
+    const { rows } = await this.query<EntryRow>({
+      name: this.names.statement('exercise_cache_find_servable_by_key'),
+      text: `SELECT ${ENTRY_COLUMNS} FROM ${this.names.exerciseCache}
+             WHERE cache_key = $1 AND quarantined_at IS NULL
+               AND expires_at + make_interval(secs => greatest(stale_while_revalidate_seconds, $2::int,
+                                                               CASE WHEN $3::boolean THEN stale_grace_seconds ELSE 0 END)) > now()`,
+      values: [key, allowance.maxStaleSeconds ?? 0, allowance.withinGrace === true],
+    });
+    return rows.length > 0 ? toEntry(rows[0]) : null;
+  }
+
+  /**
    * Every live variant of a context, through idx_exercise_lookup (context_key, variant). A
    * quarantined variant is left out, so its slot counts as free and is generated again.
    */
@@ -147,13 +170,15 @@ export class ExerciseCacheRepository {
     const { rows } = await this.query<{ cache_key: string; expires_at: Date }>({
       name: this.names.statement('exercise_cache_upsert'),
       text: `INSERT INTO ${this.names.exerciseCache} (cache_key, context_key, variant, exercise_type, exercise_data, user_context_hash,
-               difficulty, topics, expires_at, generation_cost, generation_time_ms, namespace, generator_version, stale_grace_seconds)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now() + make_interval(secs => $9), $10, $11, $12, $13, $14)
+               difficulty, topics, expires_at, generation_cost, generation_time_ms, namespace, generator_version, stale_grace_seconds,
+               stale_while_revalidate_seconds)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now() + make_interval(secs => $9), $10, $11, $12, $13, $14, $15)
              ON CONFLICT (cache_key) DO UPDATE SET
                exercise_data = excluded.exercise_data, expires_at = excluded.expires_at, created_at = now(),
                last_used_at = now(), usage_count = 0, generation_cost = excluded.generation_cost,
                generation_time_ms = excluded.generation_time_ms, quarantined_at = NULL,
-               generator_version = excluded.generator_version, stale_grace_seconds = excluded.stale_grace_seconds
+               generator_version = excluded.generator_version, stale_grace_seconds = excluded.stale_grace_seconds,
+               stale_while_revalidate_seconds = excluded.stale_while_revalidate_seconds
              RETURNING cache_key, expires_at`,
       values: [
         entry.key,
@@ -169,7 +194,8 @@ export class ExerciseCacheRepository {
         entry.generationTimeMs ?? null,
         entry.namespace ?? null,
         entry.generatorVersion ?? null,
-        entry.staleGraceSeconds ?? 0,
+        Math.max(entry.staleGraceSeconds ?? 0, entry.staleWhileRevalidateSeconds ?? 0),
+        entry.staleWhileRevalidateSeconds ?? 0,
       ],
     }, undefined, db);
     return { key: rows[0].cache_key, expiresAt: rows[0].expires_at };
@@ -306,9 +332,9 @@ export class ExerciseCacheRepository {
    * Writes a batch of buffered usage and lookup outcomes in one statement, in a transaction of its
    * own. Keys are sorted so two replicas flushing at once lock rows in the same order.
    *
-   * Lookups alone must not add rows without bound (any read key can invent types): outcomes of a
-   * type that has no stored entry and no hit are counted under UNKNOWN_TYPE_BUCKET, one row per
-   * day and difficulty.
+   * Lookups alone must not add rows without bound (any read key can invent types, namespaces and
+   * versions): a type, namespace or generator version that has no stored entry and nothing served
+   * in the row is counted as UNKNOWN_TYPE_BUCKET.
    *
    * usage_count (an integer) stops at its maximum instead of overflowing: a hot entry that lives
    * long enough to be served 2^31 times must not make every later flush fail.
@@ -321,9 +347,7 @@ export class ExerciseCacheRepository {
    */
   async writeUsage(batch: UsageBatch): Promise<void> {
     const usage = [...batch.usage.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
-    const outcomes = [...batch.outcomes.values()].sort((a, b) =>
-      `${a.day}|${a.exerciseType}|${a.difficulty}` < `${b.day}|${b.exerciseType}|${b.difficulty}` ? -1 : 1,
-    );
+    const outcomes = [...batch.outcomes.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, counts]) => counts);
     const session = await CheckedOutClient.from(this.pool);
     const client = session.client;
     let xid: string | undefined;
@@ -339,17 +363,27 @@ export class ExerciseCacheRepository {
                  WHERE c.cache_key = u.cache_key
                  RETURNING 1
                ), outcomes AS (
-                 INSERT INTO ${this.names.lookupStats} AS s (day, exercise_type, difficulty, hits, near_hits, misses, cost_saved)
+                 INSERT INTO ${this.names.lookupStats} AS s
+                   (day, exercise_type, difficulty, namespace, generator_version, hits, near_hits, stale, coalesced, misses, cost_saved)
                  SELECT o.day,
-                        CASE WHEN o.hits + o.near_hits > 0 OR EXISTS (SELECT 1 FROM ${this.names.exerciseCache} c WHERE c.exercise_type = o.exercise_type)
+                        CASE WHEN o.served > 0 OR EXISTS (SELECT 1 FROM ${this.names.exerciseCache} c WHERE c.exercise_type = o.exercise_type)
                              THEN o.exercise_type ELSE '${UNKNOWN_TYPE_BUCKET}' END,
-                        o.difficulty, sum(o.hits), sum(o.near_hits), sum(o.misses), sum(o.cost_saved)
-                 FROM unnest($4::date[], $5::varchar[], $6::int[], $7::bigint[], $8::bigint[], $9::bigint[], $10::numeric[])
-                      AS o(day, exercise_type, difficulty, hits, near_hits, misses, cost_saved)
-                 GROUP BY 1, 2, 3
-                 ORDER BY 1, 2, 3
-                 ON CONFLICT (day, exercise_type, difficulty) DO UPDATE SET
+                        o.difficulty,
+                        CASE WHEN o.namespace = '' OR o.served > 0 OR EXISTS (SELECT 1 FROM ${this.names.exerciseCache} c WHERE c.namespace = o.namespace)
+                             THEN o.namespace ELSE '${UNKNOWN_TYPE_BUCKET}' END,
+                        CASE WHEN o.generator_version = '' OR o.served > 0
+                                  OR EXISTS (SELECT 1 FROM ${this.names.exerciseCache} c WHERE c.generator_version = o.generator_version)
+                             THEN o.generator_version ELSE '${UNKNOWN_TYPE_BUCKET}' END,
+                        sum(o.hits), sum(o.near_hits), sum(o.stale), sum(o.coalesced), sum(o.misses), sum(o.cost_saved)
+                 FROM (SELECT u.*, u.hits + u.near_hits + u.stale + u.coalesced AS served
+                       FROM unnest($4::date[], $5::varchar[], $6::int[], $7::varchar[], $8::varchar[], $9::bigint[], $10::bigint[],
+                                   $11::bigint[], $12::bigint[], $13::bigint[], $14::numeric[])
+                            AS u(day, exercise_type, difficulty, namespace, generator_version, hits, near_hits, stale, coalesced, misses, cost_saved)) o
+                 GROUP BY 1, 2, 3, 4, 5
+                 ORDER BY 1, 2, 3, 4, 5
+                 ON CONFLICT (day, exercise_type, difficulty, namespace, generator_version) DO UPDATE SET
                    hits = s.hits + excluded.hits, near_hits = s.near_hits + excluded.near_hits,
+                   stale = s.stale + excluded.stale, coalesced = s.coalesced + excluded.coalesced,
                    misses = s.misses + excluded.misses, cost_saved = s.cost_saved + excluded.cost_saved
                  RETURNING 1
                )
@@ -362,8 +396,12 @@ export class ExerciseCacheRepository {
           outcomes.map((o) => o.day),
           outcomes.map((o) => o.exerciseType),
           outcomes.map((o) => o.difficulty),
+          outcomes.map((o) => o.namespace),
+          outcomes.map((o) => o.generatorVersion),
           outcomes.map((o) => o.hits),
           outcomes.map((o) => o.nearHits),
+          outcomes.map((o) => o.stale),
+          outcomes.map((o) => o.coalesced),
           outcomes.map((o) => o.misses),
           outcomes.map((o) => o.costSaved.toFixed(6)),
         ],
@@ -398,23 +436,6 @@ export class ExerciseCacheRepository {
     return rows.map((row) => numbersOf(row, fields));
   }
 
-  /**
-   * Stored entries grouped by namespace or by generator version (null: entries without one):
-   * rows, live and expired rows, and uses served. Lookup outcomes are not kept per group.
-   */
-  async entriesBy(group: 'namespace' | 'generator_version'): Promise<Record<string, unknown>[]> {
-    const { rows, fields } = await this.query(
-      `SELECT ${group} AS name, count(*) AS total_entries,
-              count(*) FILTER (WHERE expires_at > now()) AS active_entries,
-              count(*) FILTER (WHERE expires_at <= now()) AS expired_entries,
-              coalesce(sum(usage_count), 0) AS total_usage
-       FROM ${this.names.exerciseCache}
-       GROUP BY ${group}
-       ORDER BY total_entries DESC, name NULLS FIRST`,
-    );
-    return rows.map((row) => numbersOf(row, fields));
-  }
-
   async popular(limit: number): Promise<Record<string, unknown>[]> {
     const { rows, fields } = await this.query(`SELECT * FROM ${this.names.popularExercises}($1::int)`, [limit]);
     return rows.map((row) => numbersOf(row, fields));
@@ -428,7 +449,7 @@ export class ExerciseCacheRepository {
   async dailyMetrics(days: number): Promise<Record<string, unknown>[]> {
     const { rows, fields } = await this.query(
       `SELECT to_char(date, 'YYYY-MM-DD') AS date, exercise_type, difficulty, entries_created, total_accesses,
-              total_cost, cost_saved, avg_generation_time_ms, hits, near_hits, misses, hit_rate
+              total_cost, cost_saved, avg_generation_time_ms, hits, near_hits, misses, stale, coalesced, hit_rate
        FROM ${this.names.dailyMetrics}
        WHERE date > (now() AT TIME ZONE 'UTC')::date - $1::int
        ORDER BY date DESC, cost_saved DESC, exercise_type, difficulty`,
@@ -466,13 +487,14 @@ export class ExerciseCacheRepository {
    * type and difficulty, so summing them is cheap.
    */
   async snapshot(): Promise<CacheSnapshot> {
-    const { rows } = await this.query<{ active: string; expired: string; hits: string; near_hits: string; misses: string }>({
+    const { rows } = await this.query<{ active: string; expired: string; hits: string; near_hits: string; stale: string; coalesced: string; misses: string }>({
       name: this.names.statement('exercise_cache_metrics_snapshot'),
-      text: `SELECT e.active, e.expired, l.hits, l.near_hits, l.misses
+      text: `SELECT e.active, e.expired, l.hits, l.near_hits, l.stale, l.coalesced, l.misses
              FROM (SELECT count(*) FILTER (WHERE expires_at > now()) AS active,
                           count(*) FILTER (WHERE expires_at <= now()) AS expired
                    FROM ${this.names.exerciseCache}) e
              CROSS JOIN (SELECT coalesce(sum(hits), 0) AS hits, coalesce(sum(near_hits), 0) AS near_hits,
+                                coalesce(sum(stale), 0) AS stale, coalesce(sum(coalesced), 0) AS coalesced,
                                 coalesce(sum(misses), 0) AS misses
                          FROM ${this.names.lookupStats}) l`,
     });
@@ -482,6 +504,8 @@ export class ExerciseCacheRepository {
       expiredEntries: Number(row.expired),
       hits: Number(row.hits),
       nearHits: Number(row.near_hits),
+      stale: Number(row.stale),
+      coalesced: Number(row.coalesced),
       misses: Number(row.misses),
     };
   }

@@ -7,6 +7,7 @@ import type { Exercise, GetOrGenerateOptions, LookupOptions, StoreOptions, Store
 import type { ExerciseLookupService } from './exercise-lookup.service';
 import type { ExerciseStoreService } from './exercise-store.service';
 import type { GetOrGenerateService } from './get-or-generate.service';
+import type { FilteredOverviewStats, GroupStats, StatsFilter } from './statistics-rows';
 
 export type { Exercise, GetOrGenerateOptions, LookupOptions, StoreOptions, StoredExercise } from './exercise-cache-options';
 export { DEFAULT_GENERATE_ATTEMPTS, GenerateTimeoutError, MAX_GENERATE_ATTEMPTS } from './get-or-generate.service';
@@ -104,14 +105,19 @@ export class ExerciseCacheService {
     return this.services.statistics.statsByType();
   }
 
-  /** Stored entries per namespace. */
-  statsByNamespace(): Promise<Record<string, unknown>[]> {
-    return this.services.statistics.statsByNamespace();
+  /** Entries and lookup outcomes per namespace, optionally within one generator version. */
+  statsByNamespace(filter?: StatsFilter): Promise<GroupStats[]> {
+    return this.services.statistics.statsByNamespace(filter);
   }
 
-  /** Stored entries per generator version. */
-  statsByGeneratorVersion(): Promise<Record<string, unknown>[]> {
-    return this.services.statistics.statsByGeneratorVersion();
+  /** Entries and lookup outcomes per generator version, optionally within one namespace. */
+  statsByGeneratorVersion(filter?: StatsFilter): Promise<GroupStats[]> {
+    return this.services.statistics.statsByGeneratorVersion(filter);
+  }
+
+  /** Entries and lookup outcomes of one namespace and/or generator version. */
+  statsOf(filter: StatsFilter): Promise<FilteredOverviewStats> {
+    return this.services.statistics.statsOf(filter);
   }
 
   /** The most used live entries. */

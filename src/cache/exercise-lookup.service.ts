@@ -1,6 +1,6 @@
 import type { CacheSettings } from './cache-settings';
 import { CACHE_KEY_PATTERN, CanonicalContext, ExerciseContext, canonicalize, keyOfCanonical, userContextHashFor } from './cache-key';
-import { CachedEntry, isOfVersion } from './cache-entry';
+import { CachedEntry, isOfVersion, isStale } from './cache-entry';
 import {
   InvalidCacheRequestError,
   MAX_MIN_OVERLAP,
@@ -53,7 +53,7 @@ export class ExerciseLookupService {
   /** Like get(), with the entry's key, timestamps and usage. */
   async lookup(context: ExerciseContext, options: LookupOptions = {}): Promise<CachedEntry | null> {
     const prepared = this.prepare(context, options);
-    return this.recordLookup(prepared.canonical, await this.findServable(prepared));
+    return this.recordLookup(prepared, await this.findServable(prepared));
   }
 
   /** The live entry with this key, or null; a hit counts for its type (a miss has no known type, so it is not counted). */
@@ -92,11 +92,20 @@ export class ExerciseLookupService {
     return { ...prepared, entry: await this.findServable(prepared) };
   }
 
-  /** Counts a lookup made with peek(): a hit when it ended with an entry (returned as served, see serveHit), a miss otherwise. */
-  recordLookup(canonical: CanonicalContext, entry: CachedEntry | null): CachedEntry | null {
-    if (entry) return this.serveHit(entry);
-    this.usage.recordMiss(canonical.type, canonical.difficulty);
+  /**
+   * Counts a lookup made with peek(): with an entry, `served` (default: a hit, or stale for an
+   * entry past its expiry; returned as served, see serveHit); without, a miss under the context's
+   * namespace and the generator version the lookup asked for.
+   */
+  recordLookup(lookup: Pick<PreparedLookup, 'canonical' | 'version'>, entry: CachedEntry | null, served?: 'hit' | 'stale' | 'coalesced'): CachedEntry | null {
+    if (entry) return this.serveHit(entry, served ?? (isStale(entry) ? 'stale' : 'hit'));
+    this.recordMiss(lookup);
     return null;
+  }
+
+  /** Counts a lookup that served nothing. */
+  recordMiss({ canonical, version }: Pick<PreparedLookup, 'canonical' | 'version'>): void {
+    this.usage.recordMiss(canonical.type, canonical.difficulty, canonical.namespace, version);
   }
 
   /** The variant slot a new exercise for this missed lookup goes to (1 for a single-variant context). */
@@ -153,10 +162,10 @@ export class ExerciseLookupService {
    * interval, and an L1 entry keeps the count it was read with; uses served by other replicas
    * show once they are written and the entry is read from the database again.
    */
-  private serveHit(entry: CachedEntry): CachedEntry {
+  private serveHit(entry: CachedEntry, outcome: 'hit' | 'stale' | 'coalesced' = 'hit'): CachedEntry {
     const usesBefore = this.usesBeforeNext.get(entry) ?? entry.usageCount + this.usage.pendingUses(entry.key);
     this.usesBeforeNext.set(entry, usesBefore + 1);
-    this.usage.recordHit(entry);
+    this.usage.recordHit(entry, outcome);
     return usesBefore === entry.usageCount ? entry : { ...entry, usageCount: usesBefore };
   }
 }

@@ -69,12 +69,12 @@ export class GetOrGenerateService {
           return near.exercise;
         }
       }
-      this.usage.recordMiss(canonical.type, canonical.difficulty);
+      this.lookup.recordMiss(prepared);
       slot = await this.lookup.slotForMiss(canonical, bucket, exclude, version);
     } catch (error) {
       if (!isStorageUnavailable(error)) throw error;
       this.hooks.storageError?.('lookup');
-      this.usage.recordMiss(canonical.type, canonical.difficulty);
+      this.lookup.recordMiss(prepared);
       this.logger.warn(`cache storage unavailable, generating without the cache: ${(error as Error).message}`);
     }
     const key = keyOfCanonical(canonical, slot);
@@ -100,6 +100,8 @@ export class GetOrGenerateService {
     } catch (error) {
       const stale = await this.staleAfterFailure(key, exclude, options.staleIfErrorSeconds ?? this.settings.staleIfErrorSeconds);
       if (!stale) throw error;
+      // The lookup that found nothing fresh counted as a miss; the fallback that answered is a stale lookup.
+      this.usage.recordHit(stale, 'stale');
       const reason = error instanceof GenerateTimeoutError ? 'timeout' : 'error';
       this.hooks.staleServed?.(canonical.type, reason);
       this.logger.warn(`serving a stale ${canonical.type} exercise (key ${key}, expires ${stale.expiresAt.toISOString()}) because generating failed: ${(error as Error).message}`);

@@ -58,7 +58,7 @@ export class LeaseCoordinator {
   async lookup(context: ExerciseContext, options: LookupOptions, lease: { seconds: number; waitMs: number }): Promise<LeaseLookup> {
     const { entry, canonical, bucket, exclude, version } = await this.lookups.peek(context, options);
     if (entry) {
-      return { outcome: 'hit', entry: this.lookups.recordLookup(canonical, entry) ?? entry };
+      return { outcome: 'hit', entry: this.lookups.recordLookup({ canonical, version }, entry) ?? entry };
     }
     const slot = await this.lookups.slotForMiss(canonical, bucket, exclude, version);
     const key = keyOfCanonical(canonical, slot);
@@ -83,7 +83,7 @@ export class LeaseCoordinator {
             await this.bus.publish({ keys: [key] }).catch(() => undefined);
             return this.coalesced(canonical, stored);
           }
-          this.lookups.recordLookup(canonical, null);
+          this.lookups.recordMiss({ canonical, version });
           this.count('granted');
           return { outcome: 'granted', key, token: attempt.token };
         }
@@ -102,7 +102,7 @@ export class LeaseCoordinator {
     } finally {
       waiter.dispose();
     }
-    this.lookups.recordLookup(canonical, null);
+    this.lookups.recordMiss({ canonical, version });
     this.count('timed_out');
     const retryAfterSeconds = this.waiters.isClosed ? 1 : Math.max(1, Math.ceil(holderExpiresInMs / 1000));
     return { outcome: 'timed_out', key, retryAfterSeconds };
@@ -134,8 +134,9 @@ export class LeaseCoordinator {
     }
   }
 
+  /** The exercise another caller stored under its lease, waited for: counted as coalesced (not an exact hit). */
   private coalesced(canonical: CanonicalContext, entry: CachedEntry): LeaseLookup {
-    const served = this.lookups.recordLookup(canonical, entry) ?? entry;
+    const served = this.lookups.recordLookup({ canonical }, entry, 'coalesced') ?? entry;
     this.count('coalesced');
     return { outcome: 'coalesced', entry: served };
   }

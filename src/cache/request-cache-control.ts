@@ -8,7 +8,15 @@ export interface RequestCacheControl {
   maxAge?: number;
   /** Answer from the cache or 504, never a miss to generate. */
   onlyIfCached: boolean;
+  /**
+   * max-stale: an expired entry may answer, up to this many seconds past its expiry, or (`true`,
+   * max-stale without a value) within the stale grace it was stored with.
+   */
+  maxStale?: number | true;
 }
+
+/** RFC 9111 1.2.2: a delta-seconds value too large to represent is taken as 2^31. */
+const MAX_DELTA_SECONDS = 2_147_483_647;
 
 const DELTA_SECONDS = /^\d{1,10}$/;
 
@@ -31,6 +39,16 @@ export function parseRequestCacheControl(header: string | string[] | undefined):
       const seconds = Number(value);
       // Several max-age values: the strictest wins.
       control.maxAge = control.maxAge === undefined ? seconds : Math.min(control.maxAge, seconds);
+      honoured = true;
+    } else if (name === 'max-stale') {
+      if (rest.length === 0) {
+        control.maxStale ??= true;
+      } else {
+        if (!DELTA_SECONDS.test(value)) throw new InvalidCacheRequestError('Cache-Control max-stale must be a number of seconds (max-stale=N) or stand alone');
+        // Several max-stale values: the strictest wins (a bare max-stale is the loosest).
+        const seconds = Math.min(Number(value), MAX_DELTA_SECONDS);
+        control.maxStale = control.maxStale === undefined || control.maxStale === true ? seconds : Math.min(control.maxStale, seconds);
+      }
       honoured = true;
     }
   }

@@ -1,5 +1,5 @@
 import { isStorageUnavailable } from '../common/storage-unavailable';
-import type { CachedEntry, UsageBatch } from './cache-entry';
+import type { CachedEntry, OutcomeCount, OutcomeGroup, UsageBatch } from './cache-entry';
 import type { CacheHooks, LookupOutcome } from './cache-hooks';
 import { CacheLogger, ScopedLogger, consoleCacheLogger, scopedLogger } from './cache-logger';
 import type { CacheSettings } from './cache-settings';
@@ -18,7 +18,7 @@ import { UsageRow, rowCount, rowsOf } from './usage-rows';
  * than for being unavailable is written again row by row: only the rows it refuses are dropped
  * (logged, counted in exercise_cache_usage_rows_rejected_total), so one bad row never stops the
  * counting of every other. Memory is bounded: the buffer holds at most USAGE_BUFFER_MAX_ROWS
- * rows (cache keys plus day/type/difficulty outcomes); a lookup that would need a row beyond that
+ * rows (cache keys plus day/type/difficulty/namespace/version outcomes); a lookup that would need a row beyond that
  * while the database cannot take the writes is not counted (exercise_cache_usage_events_dropped_total).
  *
  * The owner calls start() once, and stop() then flush() at shutdown while the pool is still open.
@@ -70,9 +70,10 @@ export class UsageBuffer {
     return this.batch.usage.get(key)?.uses ?? 0;
   }
 
+  /** A lookup that served `entry`: counted under the entry's type, difficulty, namespace and version. */
   recordHit(entry: CachedEntry, outcome: Exclude<LookupOutcome, 'miss'> = 'hit'): void {
     const now = new Date();
-    if (this.nearlyFull() && !this.hasRoomFor((this.batch.usage.has(entry.key) ? 0 : 1) + this.newOutcomeRow(now, entry.exerciseType, entry.difficulty))) {
+    if (this.nearlyFull() && !this.hasRoomFor((this.batch.usage.has(entry.key) ? 0 : 1) + this.newOutcomeRow(now, entry))) {
       this.metrics.lookup?.(entry.exerciseType, outcome, entry.generationCost);
       return;
     }
@@ -83,21 +84,25 @@ export class UsageBuffer {
     } else {
       this.batch.usage.set(entry.key, { uses: 1, lastUsedAt: now });
     }
-    const counts = this.outcomeFor(now, entry.exerciseType, entry.difficulty);
+    const counts = this.outcomeFor(now, entry);
     if (outcome === 'hit') counts.hits += 1;
-    else counts.nearHits += 1;
+    else if (outcome === 'near_hit') counts.nearHits += 1;
+    else if (outcome === 'stale') counts.stale += 1;
+    else counts.coalesced += 1;
     counts.costSaved += entry.generationCost;
     this.metrics.lookup?.(entry.exerciseType, outcome, entry.generationCost);
     this.counted();
   }
 
-  recordMiss(exerciseType: string, difficulty: number): void {
+  /** A lookup that served nothing: counted under its context's namespace and the version it asked for. */
+  recordMiss(exerciseType: string, difficulty: number, namespace?: string, generatorVersion?: string): void {
     const now = new Date();
-    if (this.nearlyFull() && !this.hasRoomFor(this.newOutcomeRow(now, exerciseType, difficulty))) {
+    const group: OutcomeGroup = { exerciseType, difficulty, namespace, generatorVersion };
+    if (this.nearlyFull() && !this.hasRoomFor(this.newOutcomeRow(now, group))) {
       this.metrics.lookup?.(exerciseType, 'miss');
       return;
     }
-    this.outcomeFor(now, exerciseType, difficulty).misses += 1;
+    this.outcomeFor(now, group).misses += 1;
     this.metrics.lookup?.(exerciseType, 'miss');
     this.counted();
   }
@@ -196,8 +201,8 @@ export class UsageBuffer {
     return rowCount(this.batch) + 2 > this.settings.usageBufferMaxRows;
   }
 
-  private newOutcomeRow(now: Date, exerciseType: string, difficulty: number): number {
-    return this.batch.outcomes.has(`${this.utcDay(now)}|${exerciseType}|${difficulty}`) ? 0 : 1;
+  private newOutcomeRow(now: Date, group: OutcomeGroup): number {
+    return this.batch.outcomes.has(outcomeIdOf(this.utcDay(now), group)) ? 0 : 1;
   }
 
   /**
@@ -229,12 +234,24 @@ export class UsageBuffer {
     if (this.events >= this.settings.usageFlushMaxEvents && !this.flushing) void this.flush().catch(() => undefined);
   }
 
-  private outcomeFor(now: Date, exerciseType: string, difficulty: number) {
+  private outcomeFor(now: Date, group: OutcomeGroup): OutcomeCount {
     const day = this.utcDay(now);
-    const id = `${day}|${exerciseType}|${difficulty}`;
+    const id = outcomeIdOf(day, group);
     let counts = this.batch.outcomes.get(id);
     if (!counts) {
-      counts = { day, exerciseType, difficulty, hits: 0, nearHits: 0, misses: 0, costSaved: 0 };
+      counts = {
+        day,
+        exerciseType: group.exerciseType,
+        difficulty: group.difficulty,
+        namespace: group.namespace ?? '',
+        generatorVersion: group.generatorVersion ?? '',
+        hits: 0,
+        nearHits: 0,
+        stale: 0,
+        coalesced: 0,
+        misses: 0,
+        costSaved: 0,
+      };
       this.batch.outcomes.set(id, counts);
     }
     return counts;
@@ -256,6 +273,8 @@ export class UsageBuffer {
       if (current) {
         current.hits += counts.hits;
         current.nearHits += counts.nearHits;
+        current.stale += counts.stale;
+        current.coalesced += counts.coalesced;
         current.misses += counts.misses;
         current.costSaved += counts.costSaved;
       } else {
@@ -270,6 +289,14 @@ export class UsageBuffer {
 function worthRetrying(error: unknown): boolean {
   const code = (error as { code?: unknown })?.code;
   return isStorageUnavailable(error) || code === '40001' || code === '40P01';
+}
+
+/**
+ * The batch's key of one outcome row. Newlines separate the parts: no type, namespace or
+ * generator version (printable ASCII) can contain one.
+ */
+function outcomeIdOf(day: string, group: OutcomeGroup): string {
+  return `${day}\n${group.exerciseType}\n${group.difficulty}\n${group.namespace ?? ''}\n${group.generatorVersion ?? ''}`;
 }
 
 function emptyBatch(): UsageBatch {

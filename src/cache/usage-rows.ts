@@ -17,14 +17,14 @@ export function rowsOf(batch: UsageBatch): UsageRow[] {
   for (const [id, counts] of batch.outcomes) {
     rows.push({
       batch: { usage: new Map(), outcomes: new Map([[id, counts]]) },
-      events: counts.hits + counts.nearHits + counts.misses,
-      label: `lookups of ${counts.exerciseType} (difficulty ${counts.difficulty}) on ${counts.day}`,
+      events: counts.hits + counts.nearHits + counts.stale + counts.coalesced + counts.misses,
+      label: `lookups of ${counts.exerciseType} (difficulty ${counts.difficulty}${counts.namespace ? `, namespace ${counts.namespace}` : ''}${counts.generatorVersion ? `, version ${counts.generatorVersion}` : ''}) on ${counts.day}`,
     });
   }
   return rows;
 }
 
-/** Rows held: distinct cache keys plus distinct (day, type, difficulty) outcomes. */
+/** Rows held: distinct cache keys plus distinct (day, type, difficulty, namespace, version) outcomes. */
 export function rowCount(batch: UsageBatch): number {
   return batch.usage.size + batch.outcomes.size;
 }

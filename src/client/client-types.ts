@@ -13,19 +13,37 @@ export type Exercise = Record<string, unknown>;
 
 /** A hit: the exercise with its key (pass keys a learner has seen as `exclude`). */
 export type CachedExercise = CachedExerciseResponse;
+/** What get() answers: a hit, or with `stale` an expired entry the service served (X-Cache: STALE). */
+export type LookedUpExercise = CachedExercise & { stale: boolean };
 export type StoredExercise = StoredExerciseResponse;
 export type NearMiss = NearMissResponse;
 export type OverviewStats = OverviewStatsResponse;
 export type Invalidated = InvalidatedResponse;
 
-export type LookupOptions = Partial<Pick<LookupQueryDto, 'variants' | 'exclude'>>;
+/** RFC 9111 request directives of one lookup, sent as its Cache-Control header. */
+export interface CacheControlOptions {
+  /** Skip the stored entry (a miss). */
+  noCache?: boolean;
+  /** Only an entry stored at most this many seconds ago. */
+  maxAgeSeconds?: number;
+  /** Accept an expired entry up to this many seconds past its expiry, or (true) within its stored stale grace. */
+  maxStaleSeconds?: number | true;
+  /** Never a miss to fill: the service answers 504, get() returns null. */
+  onlyIfCached?: boolean;
+}
+
+export type LookupOptions = Partial<Pick<LookupQueryDto, 'variants' | 'exclude' | 'generatorVersion'>> & {
+  cacheControl?: CacheControlOptions;
+};
 export type NearOptions = Partial<Pick<NearQueryDto, 'minOverlap' | 'limit'>>;
-export type StoreOptions = Partial<Pick<StoreExerciseDto, 'ttlSeconds' | 'generationCost' | 'generationTimeMs' | 'variants'>> & {
+export type StoreOptions = Partial<
+  Pick<StoreExerciseDto, 'ttlSeconds' | 'generationCost' | 'generationTimeMs' | 'variants' | 'generatorVersion' | 'staleWhileRevalidateSeconds'>
+> & {
   /** The X-Cache-Lease token of a lease lookup: stores into the leased slot and releases the lease. */
   leaseToken?: string;
 };
 
-export interface GetOrGenerateOptions extends LookupOptions, Omit<StoreOptions, 'leaseToken'> {
+export interface GetOrGenerateOptions extends Omit<LookupOptions, 'cacheControl'>, Omit<StoreOptions, 'leaseToken'> {
   /** How long the service holds this caller's lease while it generates (1..300 s, `lease=`); default 30. */
   leaseSeconds?: LeaseLookupQueryDto['lease'];
   /** How long one lookup waits for another caller's generation (0..30000 ms, `wait=`); default 10000. */
@@ -40,10 +58,15 @@ export interface GetOrGenerateOptions extends LookupOptions, Omit<StoreOptions, 
    * type's JSON Schema (a 400 naming the pointer); default 2. Then that error is thrown.
    */
   generateAttempts?: number;
+  /**
+   * When generate() throws: ask the service for this context's entry expired at most this many
+   * seconds ago (Cache-Control: max-stale=N) and return it instead of the error; 0 or absent: never.
+   */
+  staleIfErrorSeconds?: number;
 }
 
 /** Where getOrGenerate's exercise came from (for the logger and tests). */
-export type GenerationSource = 'cache' | 'coalesced' | 'generated' | 'generated-uncached';
+export type GenerationSource = 'cache' | 'coalesced' | 'stale' | 'generated' | 'generated-uncached';
 
 /** Anything with warn(): console works. */
 export interface ClientLogger {

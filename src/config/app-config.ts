@@ -99,6 +99,13 @@ export class AppConfig {
   @Transform(toInt) @IsInt() @Min(0) @Max(2_592_000)
   STALE_IF_ERROR_SECONDS = 0;
 
+  /**
+   * Entries written without their own staleWhileRevalidateSeconds may be served stale this long
+   * after expiring while one caller regenerates them in the background (0: never).
+   */
+  @Transform(toInt) @IsInt() @Min(0) @Max(2_592_000)
+  STALE_WHILE_REVALIDATE_SECONDS = 0;
+
   /** Run LRU eviction after every this many writes on a replica, between scheduled evictions. */
   @Transform(toInt) @IsInt() @Min(0) @Max(10_000_000)
   EVICT_EVERY_WRITES = 1000;

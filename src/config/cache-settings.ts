@@ -20,5 +20,6 @@ export function cacheSettingsOf(config: AppConfig): CacheSettings {
     lockPoolSize: Math.max(2, Math.ceil(config.DATABASE_POOL_SIZE / 2)),
     connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
     staleIfErrorSeconds: config.STALE_IF_ERROR_SECONDS,
+    staleWhileRevalidateSeconds: config.STALE_WHILE_REVALIDATE_SECONDS,
   };
 }

@@ -32,6 +32,8 @@ describe(dailyTotals.name, () => {
       date: '2026-03-10',
       hits: 4,
       nearHits: 1,
+      stale: 0,
+      coalesced: 0,
       misses: 3,
       lookups: 8,
       hitRate: 50,
@@ -50,5 +52,20 @@ describe(dailyTotals.name, () => {
   it('ignores rows outside the window', () => {
     const days = dailyTotals([row('2026-03-01', { hits: 9 }), row('2026-03-11', { hits: 9 })], 2, today);
     expect(days.reduce((sum, d) => sum + d.hits, 0)).toBe(0);
+  });
+
+  it('counts stale and coalesced answers as lookups, never as hits', () => {
+    const [day] = dailyTotals([{ ...row('2026-03-10', { hits: 2, misses: 1 }), stale: 1, coalesced: 1 }], 1, today);
+    expect(day).toMatchObject({ hits: 2, stale: 1, coalesced: 1, lookups: 5, hitRate: 40 });
+  });
+
+  it("shows one slice's lookups (a namespace) with the whole cache's entries created", () => {
+    const [day] = dailyTotals(
+      [row('2026-03-10', { hits: 9, misses: 9, entriesCreated: 4, totalCost: 0.01 })],
+      1,
+      today,
+      [{ date: '2026-03-10', hits: 1, nearHits: 0, stale: 1, coalesced: 0, misses: 2, costSaved: 0.003 }],
+    );
+    expect(day).toMatchObject({ hits: 1, stale: 1, misses: 2, lookups: 4, hitRate: 25, entriesCreated: 4, costSaved: 0.003, generationCost: 0.01 });
   });
 });

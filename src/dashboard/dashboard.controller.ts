@@ -64,7 +64,7 @@ export class DashboardController {
 
   @Get('data')
   @ApiOkResponse({ type: DashboardDataResponse, description: 'Statistics, daily totals, popular entries and eviction candidates in one call' })
-  data(@Query() { days }: DashboardQueryDto): Promise<DashboardDataResponse> {
-    return this.dashboard.data(days);
+  data(@Query() { days, namespace }: DashboardQueryDto): Promise<DashboardDataResponse> {
+    return this.dashboard.data(days, namespace);
   }
 }

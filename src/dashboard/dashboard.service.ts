@@ -17,15 +17,21 @@ export class DashboardService {
     private readonly quarantine: QuarantineService,
   ) {}
 
-  async data(days: number): Promise<DashboardDataResponse> {
+  /** With `namespace`, the totals, daily lookups and versions are that namespace's; entries and lists stay the whole cache's. */
+  async data(days: number, namespace?: string): Promise<DashboardDataResponse> {
+    const slice = { namespace };
     // stats() flushes the usage buffer first, so the other reads see the same counters.
     const overview = await this.quarantine.withOverallCounts(await this.statistics.stats());
-    const [byType, daily, popular, lru, quarantined] = await Promise.all([
+    const [byType, daily, popular, lru, quarantined, lookups, namespaces, generatorVersions, sliceDaily] = await Promise.all([
       this.statistics.statsByType().then((rows) => this.quarantine.withCountsByType(rows)),
       this.statistics.dailyMetrics(days),
       this.statistics.popular(LIST_LIMIT),
       this.statistics.leastRecentlyUsed(LIST_LIMIT),
       this.quarantine.list(LIST_LIMIT),
+      this.statistics.statsOf(slice),
+      this.statistics.statsByNamespace(),
+      this.statistics.statsByGeneratorVersion(slice),
+      namespace === undefined ? Promise.resolve(undefined) : this.statistics.dailyOutcomes(days, slice),
     ]);
     const activeEntries = Number(overview.activeEntries);
     return {
@@ -39,7 +45,11 @@ export class DashboardService {
       },
       overview: overview as unknown as DashboardDataResponse['overview'],
       byType: byType as unknown as DashboardDataResponse['byType'],
-      daily: dailyTotals(daily as unknown as DailyMetricsRow[], days),
+      daily: dailyTotals(daily as unknown as DailyMetricsRow[], days, new Date(), sliceDaily),
+      namespace: namespace ?? null,
+      lookups,
+      namespaces,
+      generatorVersions,
       popular: popular as unknown as DashboardDataResponse['popular'],
       evictionCandidates: lru as unknown as DashboardDataResponse['evictionCandidates'],
       quarantine: quarantined.map(QuarantinedEntryResponse.from),

@@ -39,12 +39,12 @@ export class CacheGauges {
     });
     new Gauge({
       name: 'exercise_cache_hit_ratio',
-      help: 'Recorded hits / all recorded lookups (hits, near hits, misses), 0..1; NaN before the first lookup',
+      help: 'Recorded hits / all recorded lookups (hits, near hits, stale, coalesced, misses), 0..1; NaN before the first lookup',
       registers: [registry],
       async collect() {
         const s = await snapshot();
         if (!s) return;
-        const lookups = s.hits + s.nearHits + s.misses;
+        const lookups = s.hits + s.nearHits + s.stale + s.coalesced + s.misses;
         this.set(lookups > 0 ? s.hits / lookups : Number.NaN);
       },
     });

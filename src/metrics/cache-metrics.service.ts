@@ -32,7 +32,7 @@ export class CacheMetrics implements CacheHooks {
     const registers = [registry];
     this.lookups = new Counter({
       name: 'exercise_cache_lookups_total',
-      help: 'Cache lookups by exercise type and outcome (hit, near_hit, miss)',
+      help: 'Cache lookups by exercise type and outcome (hit, near_hit, stale, coalesced, miss)',
       labelNames: ['exercise_type', 'outcome'],
       registers,
     });

@@ -39,6 +39,8 @@ describe(`${ExerciseCacheService.name}.getOrGenerate stale-if-error`, () => {
     expect(generate).toHaveBeenCalledTimes(1);
     expect(await cache.get(context)).toBeNull(); // still expired: stale answers are only for failures
     expect(await t.app.get(MetricsRegistry).metrics()).toContain('exercise_cache_stale_served_total{exercise_type="sie_throw",reason="error"} 1');
+    // The lookup that found nothing fresh is a miss; the fallback that answered is a stale lookup.
+    expect((await cache.statsByType()).find((row) => row.exerciseType === 'sie_throw')).toMatchObject({ misses: 2, stale: 1, hits: 0 });
   });
 
   it('throws the error when the entry expired longer ago than the window', async () => {

@@ -136,6 +136,8 @@ describe(`${ExerciseCacheService.name} statistics`, () => {
         hits: 4,
         nearHits: 0,
         misses: 2,
+        stale: 0,
+        coalesced: 0,
         hitRate: 66.67,
       });
       expect(rows.find((row) => row.exerciseType === 'beta')).toMatchObject({ difficulty: 3, entriesCreated: 3, totalAccesses: 3, hits: 2, misses: 1, hitRate: 66.67 });

@@ -59,6 +59,9 @@ async function seed(pool: Pool): Promise<{ lookups: number }> {
     lookups += hits + nearHits + misses;
     stats.push({ day: isoDay(d), exerciseType: 'contextual_fill', difficulty: 3, hits, nearHits, misses, costSaved: (hits * 0.004).toFixed(6) });
   }
+  // One namespace with a generator version, served stale and coalesced answers today.
+  stats.push({ day: isoDay(0), exerciseType: 'contextual_fill', difficulty: 3, namespace: 'school-1', generatorVersion: 'prompt-v7', hits: 5, stale: 3, coalesced: 1, misses: 1, costSaved: '0.036' });
+  lookups += 5 + 3 + 1 + 1;
   await insertLookupStats(pool, stats);
   const runs: [string, string, number | null, number | null, string | null, number][] = [
     ['cleanup', 'ok', 4, 12, null, 3],
@@ -184,6 +187,27 @@ describeInBrowser('dashboard in headless Chromium', () => {
     expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
 
     await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-desktop.png'), fullPage: true });
+    expect(errors).toEqual([]);
+  });
+
+  it('shows stale and coalesced answers, namespaces and generator versions, and narrows to a namespace', async () => {
+    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    const errors = watchErrors(page);
+    await page.goto(`${open.url}/dashboard`);
+    await waitForState(page, 'ready');
+    expect(await page.textContent('#kpi-lookups-sub')).toContain('3 stale · 1 coalesced');
+    const namespaces = await rowsOf(page, 'table-namespaces');
+    expect(namespaces.find((r) => r[0] === 'school-1')?.slice(2)).toEqual(['10', '50 %', '3']);
+    expect((await rowsOf(page, 'table-versions')).map((r) => r[0])).toEqual(expect.arrayContaining(['prompt-v7', '(none)']));
+
+    await page.selectOption('#namespace', 'school-1');
+    await page.waitForFunction(() => document.getElementById('versions-scope')?.textContent === 'namespace school-1');
+    expect(await page.textContent('#kpi-lookups')).toBe('10');
+    expect(await page.textContent('#kpi-hit-rate')).toBe('50 %');
+    expect(await page.textContent('#kpi-hit-rate-sub')).toContain('30 % stale');
+    expect(await rowsOf(page, 'table-versions')).toEqual([['prompt-v7', '0', '10', '50 %', '3']]);
+    expect((await chartSummary(page))['chart-lookups'].total).toBe(10);
     expect(errors).toEqual([]);
   });
 

@@ -72,7 +72,7 @@ describe('OpenAPI document (/docs)', () => {
   it('documents the POST body and the response bodies', () => {
     const body = doc.paths['/exercise-cache'].post.requestBody!.content['application/json'].schema.$ref;
     const store = doc.components.schemas[body.split('/').pop()!];
-    expect(Object.keys(store.properties!).sort()).toEqual(['context', 'exercise', 'generationCost', 'generationTimeMs', 'generatorVersion', 'ttlSeconds', 'variants']);
+    expect(Object.keys(store.properties!).sort()).toEqual(['context', 'exercise', 'generationCost', 'generationTimeMs', 'generatorVersion', 'staleWhileRevalidateSeconds', 'ttlSeconds', 'variants']);
     expect(store.required!.sort()).toEqual(['context', 'exercise']);
     expect(Object.keys(doc.components.schemas.ExerciseContextDto.properties!).sort()).toEqual(['difficulty', 'namespace', 'topics', 'type']);
     expect(Object.keys(doc.components.schemas.CachedExerciseResponse.properties!).sort()).toEqual(['createdAt', 'exercise', 'expiresAt', 'key', 'usageCount']);

@@ -102,7 +102,7 @@ describe('namespace (REST)', () => {
     expect(res.body.message).toContain('difficulty must be an integer from 1 to 5');
   });
 
-  it('GET /stats/namespaces counts stored entries per namespace', async () => {
+  it('GET /stats/namespaces counts stored entries and lookup outcomes per namespace', async () => {
     await store('ns_stats', ['a'], 'stats-only').expect(201);
     await store('ns_stats', ['b'], 'stats-only').expect(201);
     await e.http().get('/exercise-cache?type=ns_stats&difficulty=3&topics=a&namespace=stats-only').expect(200);
@@ -113,6 +113,15 @@ describe('namespace (REST)', () => {
       activeEntries: 2,
       expiredEntries: 0,
       totalUsage: 1,
+      hits: 1,
+      nearHits: 0,
+      stale: 0,
+      coalesced: 0,
+      misses: 0,
+      totalLookups: 1,
+      cacheHitRate: 100,
+      staleRate: 0,
+      costSaved: 0.003,
     });
     expect(body.some((row: { name: string | null }) => row.name === null)).toBe(true);
   });

@@ -87,7 +87,7 @@ describe('statistics endpoints', () => {
     const res = await e.http().get('/exercise-cache/metrics/daily?days=7').expect(200);
     const result = await e.db.pool.query(
       `SELECT to_char(date, 'YYYY-MM-DD') AS date, exercise_type, difficulty, entries_created, total_accesses, total_cost, cost_saved,
-              avg_generation_time_ms, hits, near_hits, misses, hit_rate
+              avg_generation_time_ms, hits, near_hits, misses, stale, coalesced, hit_rate
        FROM exercise_cache_daily_metrics
        WHERE date > (now() AT TIME ZONE 'UTC')::date - 7
        ORDER BY date DESC, cost_saved DESC, exercise_type, difficulty`,

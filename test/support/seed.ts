@@ -30,7 +30,13 @@ export interface LookupStatsSeed {
   hits?: number;
   nearHits?: number;
   misses?: number;
+  stale?: number;
+  coalesced?: number;
   costSaved?: string | number;
+  /** Default '' (none). */
+  namespace?: string;
+  /** Default '' (none). */
+  generatorVersion?: string;
 }
 
 const HOUR = 3600 * 1000;
@@ -95,9 +101,12 @@ export function expired(seed: ExerciseSeed = {}): ExerciseSeed {
 export async function insertLookupStats(db: Queryable, rows: LookupStatsSeed[]): Promise<void> {
   for (const row of rows) {
     await db.query(
-      `INSERT INTO exercise_cache_lookup_stats (day, exercise_type, difficulty, hits, near_hits, misses, cost_saved)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-      [row.day, row.exerciseType, row.difficulty, row.hits ?? 0, row.nearHits ?? 0, row.misses ?? 0, row.costSaved ?? 0],
+      `INSERT INTO exercise_cache_lookup_stats (day, exercise_type, difficulty, hits, near_hits, misses, cost_saved, stale, coalesced, namespace, generator_version)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+      [
+        row.day, row.exerciseType, row.difficulty, row.hits ?? 0, row.nearHits ?? 0, row.misses ?? 0, row.costSaved ?? 0,
+        row.stale ?? 0, row.coalesced ?? 0, row.namespace ?? '', row.generatorVersion ?? '',
+      ],
     );
   }
 }

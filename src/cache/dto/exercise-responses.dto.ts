@@ -11,7 +11,7 @@ export class CachedExerciseResponse {
   @ApiProperty({ description: 'When the entry was stored (ISO 8601)' })
   createdAt!: string;
 
-  @ApiProperty({ description: 'When the entry expires (ISO 8601); it is never served after this' })
+  @ApiProperty({ description: 'When the entry expires (ISO 8601); after this it is served only as stale (X-Cache: STALE) within a stale window' })
   expiresAt!: string;
 
   @ApiProperty({ description: 'How often the entry was served before this answer; uses served by other replicas show once written (a few seconds)' })

@@ -56,6 +56,13 @@ export class StoreExerciseDto {
   @IsIntegerIn('variants', 1, MAX_VARIANTS)
   variants?: number;
 
+  @ApiPropertyOptional({
+    description: `Stale-while-revalidate window in seconds (0..${MAX_TTL_SECONDS}): past its expiry and within it the entry is served as stale (X-Cache: STALE) while one caller regenerates it; default STALE_WHILE_REVALIDATE_SECONDS (0 = off)`,
+  })
+  @IsOptional()
+  @IsIntegerIn('staleWhileRevalidateSeconds', 0, MAX_TTL_SECONDS)
+  staleWhileRevalidateSeconds?: number;
+
   @ApiPropertyOptional({ description: 'Generator (prompt, model) version this exercise was made with, 1..100 printable ASCII characters; lookups naming another version treat it as not fresh', example: 'prompt-v7/gpt-5-mini' })
   @IsOptional()
   @IsGeneratorVersion()

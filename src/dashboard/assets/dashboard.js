@@ -21,6 +21,8 @@
   var COLORS = {
     hit: '#2f9e44',
     near: '#f08c00',
+    stale: '#e8590c',
+    coalesced: '#0ca678',
     miss: '#adb5bd',
     rate: '#1c7ed6',
     created: '#7048e8',
@@ -103,11 +105,13 @@
       return Promise.resolve();
     }
     var days = $('days').value;
+    var namespace = $('namespace').value;
+    var dataUrl = '/dashboard/data?days=' + encodeURIComponent(days) + (namespace ? '&namespace=' + encodeURIComponent(namespace) : '');
     var runs = getJson('/exercise-cache/maintenance/runs?limit=10').then(
       function (rows) { return { rows: Array.isArray(rows) ? rows : (rows && (rows.runs || rows.items)) || [] }; },
       function (error) { return { error: error }; }
     );
-    inFlight = Promise.all([getJson('/dashboard/data?days=' + encodeURIComponent(days)), runs])
+    inFlight = Promise.all([getJson(dataUrl), runs])
       .then(function (results) {
         var runsResult = results[1];
         if (runsResult.error && runsResult.error.status === 401) throw runsResult.error;
@@ -185,6 +189,7 @@
 
   $('refresh').addEventListener('click', function () { load(); });
   $('days').addEventListener('change', function () { load(); });
+  $('namespace').addEventListener('change', function () { load(); });
 
   document.addEventListener('visibilitychange', function () {
     if (document.hidden) clearTimeout(timer);
@@ -199,24 +204,48 @@
     $('content').hidden = false;
     $('controls').hidden = false;
     $('forget-key').hidden = !(authRequired && apiKey());
+    renderNamespaceChoice(data.namespaces, data.namespace);
     renderKpis(data);
     renderCharts(data.daily);
     renderTypes(data.byType);
+    renderGroups($('table-namespaces'), data.namespaces, 'No lookups or entries yet.', '(none)');
+    renderGroups($('table-versions'), data.generatorVersions, 'No lookups or entries yet.', '(none)');
+    $('versions-scope').textContent = data.namespace ? 'namespace ' + data.namespace : 'whole cache';
     renderEntries($('table-popular'), data.popular, 'No live entries yet.');
     renderEntries($('table-lru'), data.evictionCandidates, 'No live entries yet.');
     renderQuarantine(data.quarantine || []);
     renderRuns(runs);
   }
 
+  /** The namespace choices: every namespace with entries or lookups; the current choice stays even if it has none. */
+  function renderNamespaceChoice(namespaces, current) {
+    var select = $('namespace');
+    var names = namespaces.map(function (g) { return g.name; }).filter(function (name) { return name && name !== '(unknown)'; });
+    if (current && names.indexOf(current) < 0) names.push(current);
+    var wanted = [''].concat(names);
+    var have = Array.prototype.map.call(select.options, function (o) { return o.value; });
+    if (wanted.join('\n') === have.join('\n')) return;
+    select.replaceChildren();
+    wanted.forEach(function (name) {
+      var option = document.createElement('option');
+      option.value = name;
+      option.textContent = name || 'All';
+      select.appendChild(option);
+    });
+    select.value = current || '';
+  }
+
   function renderKpis(data) {
     var o = data.overview;
-    $('kpi-hit-rate').textContent = o.totalLookups > 0 ? formatPercent(o.cacheHitRate) : '–';
-    $('kpi-hit-rate-sub').textContent = o.totalLookups > 0
-      ? 'plus ' + formatPercent(o.nearHitRate) + ' near hits'
+    var l = data.lookups;
+    $('kpi-hit-rate').textContent = l.totalLookups > 0 ? formatPercent(l.cacheHitRate) : '–';
+    $('kpi-hit-rate-sub').textContent = l.totalLookups > 0
+      ? 'plus ' + formatPercent((100 * l.nearHits) / l.totalLookups) + ' near hits · ' + formatPercent(l.staleRate) + ' stale'
       : 'no lookups recorded yet';
-    $('kpi-lookups').textContent = integer.format(o.totalLookups);
-    $('kpi-lookups-sub').textContent = integer.format(o.totalHits) + ' hits · ' + integer.format(o.nearHits) + ' near · ' + integer.format(o.totalMisses) + ' misses';
-    $('kpi-cost-saved').textContent = formatMoney(o.totalCostSaved);
+    $('kpi-lookups').textContent = integer.format(l.totalLookups);
+    $('kpi-lookups-sub').textContent = integer.format(l.hits) + ' hits · ' + integer.format(l.nearHits) + ' near · ' +
+      integer.format(l.stale) + ' stale · ' + integer.format(l.coalesced) + ' coalesced · ' + integer.format(l.misses) + ' misses';
+    $('kpi-cost-saved').textContent = formatMoney(l.costSaved);
     $('kpi-cost-saved-sub').textContent = 'stored entries cost ' + formatMoney(o.totalGenerationCost);
 
     var size = data.size;
@@ -275,6 +304,8 @@
       sets: [
         { label: 'Hits', data: pick('hits'), backgroundColor: COLORS.hit, borderRadius: 2 },
         { label: 'Near hits', data: pick('nearHits'), backgroundColor: COLORS.near, borderRadius: 2 },
+        { label: 'Stale', data: pick('stale'), backgroundColor: COLORS.stale, borderRadius: 2 },
+        { label: 'Coalesced', data: pick('coalesced'), backgroundColor: COLORS.coalesced, borderRadius: 2 },
         { label: 'Misses', data: pick('misses'), backgroundColor: COLORS.miss, borderRadius: 2 },
       ],
     }, baseOptions(function (v) { return integer.format(v); }, true, true));
@@ -354,6 +385,19 @@
         cell(formatMoney(r.totalGenerationCost), 'num'),
         cell(integer.format(r.reports || 0), 'num'),
         cell(integer.format(r.quarantinedEntries || 0), 'num'),
+      ];
+    });
+  }
+
+  /** Namespaces or generator versions: entries and lookup outcomes per group. */
+  function renderGroups(table, rows, emptyText, noneLabel) {
+    fill(table, rows, emptyText, function (r) {
+      return [
+        cell(r.name === null ? noneLabel : r.name),
+        cell(integer.format(r.activeEntries), 'num'),
+        cell(integer.format(r.totalLookups), 'num'),
+        rateCell(r.totalLookups, r.cacheHitRate),
+        cell(integer.format(r.stale), 'num'),
       ];
     });
   }
