@@ -1,6 +1,6 @@
 import type { ClientBase } from 'pg';
 import { canonicalize, cacheKeyFor, userContextHashFor } from '../cache/cache-key';
-import { MAX_DIFFICULTY, MAX_TOPICS, MIN_DIFFICULTY, TYPE_PATTERN, isValidTopic } from '../cache/context-rules';
+import { MAX_DIFFICULTY, MAX_TOPICS, MAX_TOPIC_LENGTH, MAX_TYPE_LENGTH, MIN_DIFFICULTY, TYPE_PATTERN, isValidTopic } from '../cache/context-rules';
 import { qualifiedName, quoteIdent, setLocalSearchPath } from './database-schema';
 import { GUIDE_ROLLBACK_STATEMENTS } from './guide-rollback-statements';
 import { createMigrationsTableSql, recordAppliedMigration } from './migration-records';
@@ -133,13 +133,13 @@ function toAdoptable(row: GuideRow): AdoptedEntry {
 }
 
 function adoptionProblem(row: GuideRow): string | null {
-  if (!TYPE_PATTERN.test(row.exercise_type)) return `exercise_type ${JSON.stringify(row.exercise_type)} is not 1..50 characters of a-z, 0-9, "_" and "-"`;
+  if (!TYPE_PATTERN.test(row.exercise_type)) return `exercise_type ${JSON.stringify(row.exercise_type)} is not 1..${MAX_TYPE_LENGTH} characters of a-z, 0-9, "_" and "-"`;
   if (!Number.isInteger(row.difficulty) || row.difficulty < MIN_DIFFICULTY || row.difficulty > MAX_DIFFICULTY) {
     return `difficulty ${row.difficulty} is not an integer from 1 to 5`;
   }
   if (row.topics.length > MAX_TOPICS) return `it has ${row.topics.length} topics, at most ${MAX_TOPICS} are kept`;
   const badTopic = row.topics.find((topic) => !isValidTopic(topic));
-  if (badTopic !== undefined) return `topic ${JSON.stringify(badTopic)} is not 1..64 characters without control characters`;
+  if (badTopic !== undefined) return `topic ${JSON.stringify(badTopic)} is not 1..${MAX_TOPIC_LENGTH} characters without control characters`;
   if (row.exercise_data === null || typeof row.exercise_data !== 'object' || Array.isArray(row.exercise_data)) {
     return 'exercise_data is not a JSON object';
   }

@@ -6,6 +6,7 @@ import {
   MAX_EXERCISE_VALUES,
   MAX_GENERATION_COST,
   MAX_GENERATION_TIME_MS,
+  MAX_GENERATOR_VERSION_LENGTH,
   MAX_TTL_SECONDS,
   MAX_VARIANTS,
   RULE_MESSAGES,
@@ -63,7 +64,7 @@ export class StoreExerciseDto {
   @IsIntegerIn('staleWhileRevalidateSeconds', 0, MAX_TTL_SECONDS)
   staleWhileRevalidateSeconds?: number;
 
-  @ApiPropertyOptional({ description: 'Generator (prompt, model) version this exercise was made with, 1..100 printable ASCII characters; lookups naming another version treat it as not fresh', example: 'prompt-v7/gpt-5-mini' })
+  @ApiPropertyOptional({ description: `Generator (prompt, model) version this exercise was made with, 1..${MAX_GENERATOR_VERSION_LENGTH} printable ASCII characters; lookups naming another version treat it as not fresh`, example: 'prompt-v7/gpt-5-mini' })
   @IsOptional()
   @IsGeneratorVersion()
   generatorVersion?: string;

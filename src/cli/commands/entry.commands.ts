@@ -5,7 +5,7 @@ import { CachedExerciseResponse } from '../../cache/dto/exercise-responses.dto';
 import { CacheInvalidationService } from '../../cache/cache-invalidation.service';
 import { ExerciseLookupService } from '../../cache/exercise-lookup.service';
 import { ExerciseStoreService } from '../../cache/exercise-store.service';
-import { MAX_DIFFICULTY, MAX_TTL_SECONDS, MAX_VARIANTS, MIN_DIFFICULTY } from '../../cache/context-rules';
+import { MAX_DIFFICULTY, MAX_NAMESPACE_LENGTH, MAX_TTL_SECONDS, MAX_TYPE_LENGTH, MAX_VARIANTS, MIN_DIFFICULTY } from '../../cache/context-rules';
 import { CliError, EXIT, UsageError } from '../exit-codes';
 import { ContextFlags, contextOf, hasContextFlags, integerIn, numberIn, topicList } from '../options';
 import { printJson, printLines } from '../output';
@@ -13,10 +13,10 @@ import type { Run } from './run';
 
 const withContextFlags = (command: Command): Command =>
   command
-    .option('--type <type>', 'exercise type (1..50 characters of a-z, 0-9, "_", "-")')
-    .option('--difficulty <n>', 'difficulty, 1..5', integerIn(MIN_DIFFICULTY, MAX_DIFFICULTY))
+    .option('--type <type>', `exercise type (1..${MAX_TYPE_LENGTH} characters of a-z, 0-9, "_", "-")`)
+    .option('--difficulty <n>', `difficulty, ${MIN_DIFFICULTY}..${MAX_DIFFICULTY}`, integerIn(MIN_DIFFICULTY, MAX_DIFFICULTY))
     .option('--topics <list>', 'comma-separated topics (order, case and repeats do not matter)', topicList)
-    .option('--namespace <name>', 'namespace of the context (1..64 characters of a-z, 0-9, "_", ".", ":", "-"); default: none');
+    .option('--namespace <name>', `namespace of the context (1..${MAX_NAMESPACE_LENGTH} characters of a-z, 0-9, "_", ".", ":", "-"); default: none`);
 
 export function registerEntryCommands(program: Command, run: Run): void {
   withContextFlags(program.command('get'))

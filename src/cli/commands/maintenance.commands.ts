@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { MAX_ENTRIES_LIMIT, MAX_GENERATOR_VERSION_LENGTH } from '../../cache/context-rules';
 import { AppConfig } from '../../config/app-config';
 import { MaintenanceService } from '../../maintenance/maintenance.service';
 import { integerIn } from '../options';
@@ -25,7 +26,7 @@ export function registerMaintenanceCommands(program: Command, run: Run): void {
   program
     .command('evict')
     .description('delete least recently used entries until at most --max live entries remain')
-    .option('--max <n>', 'entries to keep (default MAX_ENTRIES)', integerIn(0, 100_000_000))
+    .option('--max <n>', 'entries to keep (default MAX_ENTRIES)', integerIn(0, MAX_ENTRIES_LIMIT))
     .action((options: { max?: number }, command: Command) =>
       run(command, async (app, { json }) => {
         const maxEntries = options.max ?? app.get(AppConfig).MAX_ENTRIES;
@@ -49,7 +50,7 @@ export function registerMaintenanceCommands(program: Command, run: Run): void {
   program
     .command('retire')
     .description('delete entries of every generator version but --generator-version (and entries without one), in --namespace only when given')
-    .requiredOption('--generator-version <version>', 'the generator version to keep (1..100 printable ASCII characters)')
+    .requiredOption('--generator-version <version>', `the generator version to keep (1..${MAX_GENERATOR_VERSION_LENGTH} printable ASCII characters)`)
     .option('--namespace <name>', 'only retire entries of this namespace')
     .action((options: { generatorVersion: string; namespace?: string }, command: Command) =>
       run(command, async (app, { json }) => {

@@ -2,7 +2,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
-import { TYPE_PATTERN } from '../../cache/context-rules';
+import { MAX_TYPE_LENGTH, TYPE_PATTERN } from '../../cache/context-rules';
 import { ExerciseSchemaViolationError, InvalidExerciseSchemaError, SchemaViolation } from './exercise-schema.errors';
 
 /** JSON Schemas (draft 2020-12) by exercise type. */
@@ -44,7 +44,7 @@ export class ExerciseSchemaRegistry {
     }
     for (const [exerciseType, schema] of Object.entries(schemas)) {
       if (!TYPE_PATTERN.test(exerciseType)) {
-        throw new InvalidExerciseSchemaError(`for type "${exerciseType}"`, 'not an exercise type (1..50 characters of a-z, 0-9, "_" and "-")');
+        throw new InvalidExerciseSchemaError(`for type "${exerciseType}"`, `not an exercise type (1..${MAX_TYPE_LENGTH} characters of a-z, 0-9, "_" and "-")`);
       }
       registry.add(ajv, { exerciseType, schema }, `for type "${exerciseType}"`);
     }
@@ -68,7 +68,7 @@ export class ExerciseSchemaRegistry {
       const file = path.join(dir, name);
       const exerciseType = name.slice(0, -SCHEMA_FILE_SUFFIX.length);
       if (!TYPE_PATTERN.test(exerciseType)) {
-        throw new InvalidExerciseSchemaError(`file ${file}`, `"${exerciseType}" is not an exercise type (1..50 characters of a-z, 0-9, "_" and "-")`);
+        throw new InvalidExerciseSchemaError(`file ${file}`, `"${exerciseType}" is not an exercise type (1..${MAX_TYPE_LENGTH} characters of a-z, 0-9, "_" and "-")`);
       }
       let schema: unknown;
       try {
