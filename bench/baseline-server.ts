@@ -5,7 +5,9 @@ import { ReferenceRow, hitBody, keyOfQuery, missBody } from './reference-respons
 /**
  * The baseline: a bare Node http server answering GET /exercise-cache?type=&difficulty=&topics=
  * with one named prepared statement on a pg Pool of the service's size. Started by the bench in
- * a child process of its own: BENCH_DATABASE_URL, BENCH_PORT, BENCH_POOL_SIZE.
+ * a child process of its own: BENCH_DATABASE_URL, BENCH_PORT, BENCH_POOL_SIZE. It keeps its own
+ * one query instead of asking the cache's repository on purpose: it is the bare http + pg
+ * reference the service is measured against, so it must not share the service's code.
  */
 const pool = new Pool({ connectionString: process.env.BENCH_DATABASE_URL, max: Number(process.env.BENCH_POOL_SIZE ?? 10) });
 const FIND = {

@@ -4,14 +4,14 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply } from 'fastify';
 import { readFileSync } from 'node:fs';
-import { Client } from 'pg';
-import { ReferenceRow, keyOfQuery } from './reference-response';
+import type { CachedEntry } from '../src/cache/cache-entry';
+import { keyOfQuery } from './reference-response';
 
 /**
  * The ceiling: NestJS on @nestjs/platform-fastify (the service's platform) answering the same
- * GET from an in-process Map, with no validation, logging, auth, metrics or database on the
- * request path: what the framework alone costs. Started by the bench in a child process of its
- * own: BENCH_DATABASE_URL, BENCH_PORT, BENCH_KEYS_FILE (the seeded keys the hit runs request).
+ * GET from an in-process Map, with no validation, logging, auth, metrics or database at all:
+ * what the framework alone costs. Started by the bench in a child process of its own:
+ * BENCH_PORT, BENCH_ENTRIES_FILE (the seeded entries the hit runs request, as JSON).
  */
 const entries = new Map<string, object>();
 
@@ -34,22 +34,9 @@ class CeilingController {
 class CeilingModule {}
 
 async function main(): Promise<void> {
-  const keys = JSON.parse(readFileSync(process.env.BENCH_KEYS_FILE!, 'utf8')) as string[];
-  const client = new Client({ connectionString: process.env.BENCH_DATABASE_URL });
-  await client.connect();
-  const { rows } = await client.query<ReferenceRow>(
-    'SELECT cache_key, exercise_data, usage_count, created_at, expires_at FROM exercise_cache WHERE cache_key = ANY($1)',
-    [keys],
-  );
-  await client.end();
-  for (const row of rows) {
-    entries.set(row.cache_key, {
-      key: row.cache_key,
-      exercise: row.exercise_data,
-      createdAt: row.created_at.toISOString(),
-      expiresAt: row.expires_at.toISOString(),
-      usageCount: row.usage_count,
-    });
+  const stored = JSON.parse(readFileSync(process.env.BENCH_ENTRIES_FILE!, 'utf8')) as (Omit<CachedEntry, 'createdAt' | 'expiresAt'> & { createdAt: string; expiresAt: string })[];
+  for (const entry of stored) {
+    entries.set(entry.key, { key: entry.key, exercise: entry.exercise, createdAt: entry.createdAt, expiresAt: entry.expiresAt, usageCount: entry.usageCount });
   }
   const app = await NestFactory.create<NestFastifyApplication>(CeilingModule, new FastifyAdapter(), { logger: false });
   await app.listen(Number(process.env.BENCH_PORT), '127.0.0.1');

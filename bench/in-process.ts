@@ -16,6 +16,7 @@ interface Method {
   call(i: number): Promise<unknown> | unknown;
 }
 
+// The raw reference query, deliberately not the cache's repository: it is what service.get() is measured against.
 const FIND = {
   name: 'bench_raw_find_live_by_key',
   text: `SELECT cache_key, context_key, variant, exercise_type, difficulty, topics, exercise_data,

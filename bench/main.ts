@@ -5,7 +5,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Pool } from 'pg';
-import { cacheKeyFor } from '../src/cache/cache-key';
+import { cacheKeyFor, contextKeyFor } from '../src/cache/cache-key';
 import { AppConfig } from '../src/config/app-config';
 import { BenchDatabase, openBenchDatabase } from './bench-database';
 import { CodeSnapshot, snapshotBuilds } from './code-snapshot';
@@ -15,9 +15,9 @@ import { measureInProcess } from './in-process';
 import { LoadShape, runLoad } from './load';
 import { measureMaintenance } from './maintenance';
 import { BenchOptions, BenchUsageError, parseOptions } from './options';
-import { PRODUCT_DIST, REPOSITORY_ROOT } from './product-build';
+import { PRODUCT_DIST, REPOSITORY_ROOT, loadFromBuild } from './product-build';
 import { BenchResults, LoadRun, Scenario, ServerId, compareWorkarounds, computeRatios, evaluateTargets, render, serviceWithout } from './report';
-import { absentContext, exerciseFor, lookupPath, seedEntries, seededContext, withIndexesRebuilt } from './seed';
+import { absentContext, exerciseFor, lookupPath, postedContext, seedEntries, seededContext, withIndexesRebuilt } from './seed';
 import { ServerProcess } from './server-process';
 
 /**
@@ -62,19 +62,30 @@ async function main(): Promise<void> {
     database = await openBenchDatabase(process.env.DATABASE_URL, CHILD_DIST, log);
     log(`bench database ${database.name} on ${database.source}, PostgreSQL ${database.serverVersion}`);
     pool = new Pool({ connectionString: database.url, max: 4 });
+    // The cache's own repository (of the build under test) seeds, removes the POSTed entries and
+    // runs the maintenance functions: the bench does not spell the cache's tables itself.
+    const { ExerciseCacheRepository } = loadFromBuild<typeof import('../src/cache/exercise-cache.repository')>(CHILD_DIST, 'cache/exercise-cache.repository');
+    const { CacheStatisticsRepository } = loadFromBuild<typeof import('../src/cache/cache-statistics.repository')>(CHILD_DIST, 'cache/cache-statistics.repository');
+    const { cacheSqlNames } = loadFromBuild<typeof import('../src/database/sql-names')>(CHILD_DIST, 'database/sql-names');
+    const names = cacheSqlNames();
+    const repository = new ExerciseCacheRepository(pool, names);
+    const statistics = new CacheStatisticsRepository(pool, names);
 
     const started = performance.now();
     // Large seeds rebuild the indexes afterwards (minutes faster); 10k rows grow them by inserts.
-    if (options.entries > 100_000) await withIndexesRebuilt(pool, () => seedEntries(pool!, options.entries));
-    else await seedEntries(pool, options.entries);
-    await pool.query('VACUUM ANALYZE exercise_cache');
+    if (options.entries > 100_000) await withIndexesRebuilt(pool, names.exerciseCache, () => seedEntries(repository, options.entries));
+    else await seedEntries(repository, options.entries);
+    // The bench's database holds nothing but the cache: settle all of it as autovacuum would.
+    await pool.query('VACUUM ANALYZE');
     const seedMs = performance.now() - started;
     log(`seeded ${options.entries} entries in ${(seedMs / 1000).toFixed(1)} s`);
 
     const hitContexts = Array.from({ length: options.distinctUrls }, (_, k) => seededContext(Math.floor((k * options.entries) / options.distinctUrls)));
     const missContexts = Array.from({ length: options.distinctUrls }, (_, k) => absentContext(k));
-    const keysFile = path.join(resultsDir, `.hit-keys-${process.pid}.json`);
-    await writeFile(keysFile, JSON.stringify(hitContexts.map((c) => cacheKeyFor(c))));
+    // The ceiling answers from memory: it gets the seeded entries its hit runs request, read here.
+    const entriesFile = path.join(resultsDir, `.hit-entries-${process.pid}.json`);
+    const hitEntries = await Promise.all(hitContexts.map((c) => repository.findLiveByKey(cacheKeyFor(c))));
+    await writeFile(entriesFile, JSON.stringify(hitEntries.flatMap((entry) => (entry ? [entry] : []))));
 
     const PROBE = () => path.join(CHILD_BENCH_DIST, 'bench', 'memory-probe.js');
     const maxEntries = Math.min(100_000_000, options.entries + 1_000_000);
@@ -91,7 +102,7 @@ async function main(): Promise<void> {
       MAX_ENTRIES: String(maxEntries),
       L1_ENABLED: String(l1),
     });
-    const referenceEnv = { BENCH_DATABASE_URL: database.url, BENCH_POOL_SIZE: String(options.poolSize), BENCH_KEYS_FILE: keysFile };
+    const referenceEnv = { BENCH_DATABASE_URL: database.url, BENCH_POOL_SIZE: String(options.poolSize), BENCH_ENTRIES_FILE: entriesFile };
     const startService = (id: ServerId, l1: boolean, nodeFlags: string[] = [], extraEnv: Record<string, string> = {}) =>
       ServerProcess.start({ name: id, script: path.join(CHILD_DIST, 'main.js'), env: { ...serviceEnv(l1), ...extraEnv }, nodeFlags, probe: PROBE(), logFile: path.join(resultsDir, `${id}.log`), readyPath: lookupPath(missContexts[0]), headers: AUTH });
 
@@ -111,6 +122,17 @@ async function main(): Promise<void> {
     for (const [id, server] of servers) await sanityCheck(id, server, hitContexts[0], missContexts[0]);
 
     let writeSerial = 0;
+    let removedUpTo = 0;
+    // POSTed entries are removed after each run so every run starts from the seeded table.
+    const removePosted = async () => {
+      const upTo = writeSerial;
+      let next = removedUpTo;
+      const worker = async () => {
+        while (next < upTo) await repository.deleteByContext(contextKeyFor(postedContext(next++)));
+      };
+      await Promise.all([worker(), worker(), worker(), worker()]);
+      removedUpTo = upTo;
+    };
     const shapes: Record<Scenario, LoadShape> = {
       'GET hit': { method: 'GET', headers: AUTH, expectedStatus: 200, next: () => ({ path: lookupPath(pick(hitContexts)) }) },
       'GET miss': { method: 'GET', headers: AUTH, expectedStatus: 404, next: () => ({ path: lookupPath(pick(missContexts)) }) },
@@ -120,7 +142,7 @@ async function main(): Promise<void> {
         expectedStatus: 201,
         next: () => {
           const n = writeSerial++;
-          return { path: '/exercise-cache', body: JSON.stringify({ context: { type: 'bench_write', difficulty: 1 + (n % 5), topics: [`write-${n}`, `area-${n % 97}`] }, exercise: exerciseFor(n) }) };
+          return { path: '/exercise-cache', body: JSON.stringify({ context: postedContext(n), exercise: exerciseFor(n) }) };
         },
       },
     };
@@ -131,7 +153,7 @@ async function main(): Promise<void> {
       const ids = [...servers.keys()].filter((id) => scenario !== 'POST' || id.startsWith('service'));
       if (options.warmupSeconds > 0) {
         for (const id of ids) await runLoad(servers.get(id)!.url, shapes[scenario], 16, options.warmupSeconds);
-        if (scenario === 'POST') await pool.query(`DELETE FROM exercise_cache WHERE exercise_type = 'bench_write'`);
+        if (scenario === 'POST') await removePosted();
       }
       for (const connections of options.connections) {
         for (const id of ids) {
@@ -147,8 +169,7 @@ async function main(): Promise<void> {
               `p50 ${result.latencyMs.p50.toFixed(3)} ms  p99 ${result.latencyMs.p99.toFixed(3)} ms  ` +
               `server ${((1000 * cpu.serverMs) / Math.max(1, result.responses)).toFixed(0)} us/req  others ${((100 * cpu.othersMs) / cpu.capacityMs).toFixed(0)}% CPU  unexpected ${result.unexpected}`,
           );
-          // POSTed entries are removed after each run so every run starts from the seeded table.
-          if (scenario === 'POST') await pool.query(`DELETE FROM exercise_cache WHERE exercise_type = 'bench_write'`);
+          if (scenario === 'POST') await removePosted();
         }
       }
     }
@@ -192,7 +213,7 @@ async function main(): Promise<void> {
         });
       }
     }
-    await rm(keysFile, { force: true });
+    await rm(entriesFile, { force: true });
 
     log(`in-process: service.get() against a raw pg query, ${options.inProcessCalls} calls each`);
     // A failure in a later phase is reported beside the figures already measured, not instead of them.
@@ -202,7 +223,7 @@ async function main(): Promise<void> {
     });
     const maintenance = options.skipMaintenance
       ? undefined
-      : await measureMaintenance(pool, options, log).catch((error: Error) => {
+      : await measureMaintenance(pool, repository, statistics, options, log).catch((error: Error) => {
           notes.push(`maintenance timings failed: ${error.message}`);
           return undefined;
         });

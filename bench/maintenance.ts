@@ -1,4 +1,6 @@
 import type { Pool } from 'pg';
+import type { CacheStatisticsRepository } from '../src/cache/cache-statistics.repository';
+import type { ExerciseCacheRepository } from '../src/cache/exercise-cache.repository';
 import { withIndexesRebuilt } from './seed';
 
 export interface MaintenanceResult {
@@ -9,6 +11,9 @@ export interface MaintenanceResult {
   evictNothingToDo: { activeRows: number; ms: number };
 }
 
+// The maintenance functions need states the cache's write path never produces (rows that expired
+// days ago, last use and creation spread back over weeks), so these fixtures are bench SQL of their
+// own, like the tests' backdating; what is measured runs through the cache's repository.
 // One INSERT ... SELECT generate_series per seed: valid rows (CHECK constraints hold), unique
 // 64-character keys, last_used_at scattered so the LRU order is not the physical order.
 const SEED_ROWS = `
@@ -45,6 +50,8 @@ const SPREAD = seedSql(
  */
 export async function measureMaintenance(
   pool: Pool,
+  repository: ExerciseCacheRepository,
+  statistics: CacheStatisticsRepository,
   sizes: { evictRows: number; evictKeep: number; cleanupRows: number; refreshRows: number },
   log: (line: string) => void,
 ): Promise<MaintenanceResult> {
@@ -54,14 +61,13 @@ export async function measureMaintenance(
     return [value, performance.now() - started];
   };
   const reset = () => pool.query('TRUNCATE exercise_cache, exercise_cache_lookup_stats');
-  const settle = () => pool.query('VACUUM ANALYZE exercise_cache');
-  const count = async (sql: string) => Number((await pool.query<{ n: string }>(sql)).rows[0].n);
+  const settle = () => pool.query('VACUUM ANALYZE');
 
   log(`maintenance: evict_lru_exercises ${sizes.evictRows} -> ${sizes.evictKeep}`);
   await reset();
   const [, evictSeedMs] = await timed(() => pool.query(ACTIVE, [sizes.evictRows, 'a']));
   await settle();
-  const [evicted, evictMs] = await timed(() => count(`SELECT evict_lru_exercises(${sizes.evictKeep}) AS n`));
+  const [evicted, evictMs] = await timed(() => repository.evictLeastRecentlyUsed(sizes.evictKeep));
 
   log(`maintenance: cleanup_expired_exercises on ${sizes.cleanupRows} expired rows`);
   await reset();
@@ -70,23 +76,24 @@ export async function measureMaintenance(
     await pool.query(ACTIVE, [10_000, 'a']);
   });
   await settle();
-  const [cleaned, cleanupMs] = await timed(() => count('SELECT cleanup_expired_exercises() AS n'));
+  const [cleaned, cleanupMs] = await timed(() => repository.cleanupExpired());
 
   log(`maintenance: refresh_exercise_cache_metrics at ${sizes.refreshRows} rows`);
   await reset();
+  let lookupStatsRows = 0;
   const [, refreshSeedMs] = await timed(async () => {
-    await withIndexesRebuilt(pool, () => pool.query(SPREAD, [sizes.refreshRows, 'r']));
-    await pool.query(`
+    await withIndexesRebuilt(pool, 'exercise_cache', () => pool.query(SPREAD, [sizes.refreshRows, 'r']));
+    const stats = await pool.query(`
       INSERT INTO exercise_cache_lookup_stats (day, exercise_type, difficulty, hits, near_hits, misses, cost_saved)
       SELECT (now() AT TIME ZONE 'UTC')::date - d, 'bulk_' || t, diff, 1000 + d * t, d, 100 + diff, (1000 + d * t) * 0.003
       FROM generate_series(0, 29) AS d, generate_series(0, 4) AS t, generate_series(1, 5) AS diff`);
+    lookupStatsRows = stats.rowCount ?? 0;
   });
   await settle();
-  const [, firstMs] = await timed(() => pool.query('SELECT refresh_exercise_cache_metrics()'));
-  const [, secondMs] = await timed(() => pool.query('SELECT refresh_exercise_cache_metrics()'));
-  const viewRows = await count('SELECT count(*) AS n FROM exercise_cache_daily_metrics');
-  const lookupStatsRows = await count('SELECT count(*) AS n FROM exercise_cache_lookup_stats');
-  const [, noopMs] = await timed(() => pool.query(`SELECT evict_lru_exercises(${sizes.refreshRows + 1})`));
+  const [, firstMs] = await timed(() => repository.refreshMetrics());
+  const [, secondMs] = await timed(() => repository.refreshMetrics());
+  const viewRows = await statistics.countDailyMetricsRows();
+  const [, noopMs] = await timed(() => repository.evictLeastRecentlyUsed(sizes.refreshRows + 1));
   await reset();
 
   return {

@@ -1,6 +1,6 @@
 import { cacheKeyFor } from '../src/cache/cache-key';
 
-/** A row as the reference servers read it: what the service's GET answers with. */
+/** A row as the baseline reads it: what the service's GET answers with. */
 export interface ReferenceRow {
   cache_key: string;
   exercise_data: Record<string, unknown>;

@@ -1,5 +1,7 @@
 import type { Pool } from 'pg';
-import { ExerciseContext, cacheKeyFor, canonicalize, userContextHashFor } from '../src/cache/cache-key';
+import type { EntryToStore } from '../src/cache/cache-entry';
+import { ExerciseContext, canonicalize, keyOfCanonical, userContextHashFor } from '../src/cache/cache-key';
+import type { ExerciseCacheRepository } from '../src/cache/exercise-cache.repository';
 
 const TYPES = ['contextual_fill', 'multiple_choice', 'translation', 'listening', 'matching'];
 const BATCH = 10_000;
@@ -31,55 +33,54 @@ export function lookupPath(context: ExerciseContext): string {
   return `/exercise-cache?type=${encodeURIComponent(context.type)}&difficulty=${context.difficulty}&topics=${topics}`;
 }
 
-/**
- * Seeds `count` valid entries (variant 1, keys from cacheKeyFor, so the service finds them) in
- * batches of 10,000 rows, one INSERT ... SELECT FROM unnest(...) per batch.
- */
-export async function seedEntries(pool: Pool, count: number): Promise<void> {
+/** The context of the n-th POST of the write runs: never seeded, so every POST stores a new entry. */
+export function postedContext(n: number): ExerciseContext {
+  return { type: 'bench_write', difficulty: 1 + (n % 5), topics: [`write-${n}`, `area-${n % 97}`] };
+}
+
+/** The entry the seed stores for context number i, as the service would store it (variant 1). */
+function seededEntry(i: number): EntryToStore {
+  const canonical = canonicalize(seededContext(i));
+  const key = keyOfCanonical(canonical, 1);
+  return {
+    key,
+    contextKey: key,
+    variant: 1,
+    exerciseType: canonical.type,
+    difficulty: canonical.difficulty,
+    topics: canonical.topics,
+    userContextHash: userContextHashFor(canonical),
+    exerciseJson: JSON.stringify(exerciseFor(i)),
+    ttlSeconds: 7 * 24 * 3600,
+    generationCost: 0.003,
+    generationTimeMs: 1500,
+  };
+}
+
+/** Seeds `count` valid entries through the cache's own bulk insert, 10,000 rows per statement. */
+export async function seedEntries(repository: Pick<ExerciseCacheRepository, 'insertMany'>, count: number): Promise<void> {
   for (let start = 0; start < count; start += BATCH) {
-    const end = Math.min(count, start + BATCH);
-    const keys: string[] = [];
-    const types: string[] = [];
-    const difficulties: number[] = [];
-    const topics: string[] = [];
-    const hashes: string[] = [];
-    const data: string[] = [];
-    for (let i = start; i < end; i++) {
-      const context = seededContext(i);
-      const canonical = canonicalize(context);
-      keys.push(cacheKeyFor(canonical));
-      types.push(canonical.type);
-      difficulties.push(canonical.difficulty);
-      // text[][] cannot be passed ragged, so topics travel as one JSON array per row.
-      topics.push(JSON.stringify(canonical.topics));
-      hashes.push(userContextHashFor(canonical));
-      data.push(JSON.stringify(exerciseFor(i)));
-    }
-    await pool.query(
-      `INSERT INTO exercise_cache (cache_key, context_key, variant, exercise_type, exercise_data, user_context_hash,
-         difficulty, topics, usage_count, last_used_at, created_at, expires_at, generation_cost, generation_time_ms)
-       SELECT k, k, 1, t, d::jsonb, h, diff, ARRAY(SELECT jsonb_array_elements_text(tp::jsonb)), 0,
-              now() - interval '1 hour', now() - interval '1 hour', now() + interval '7 days', 0.003, 1500
-       FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::text[]) AS u(k, t, diff, tp, h, d)`,
-      [keys, types, difficulties, topics, hashes, data],
-    );
+    const batch: EntryToStore[] = [];
+    for (let i = start; i < Math.min(count, start + BATCH); i++) batch.push(seededEntry(i));
+    await repository.insertMany(batch);
   }
 }
 
 /**
- * Runs a bulk seed with exercise_cache's secondary indexes dropped and rebuilds them afterwards
- * from their own definitions (pg_indexes), with a larger maintenance_work_mem: a million rows
- * then take seconds instead of minutes of incremental index inserts. The rebuilt indexes are
- * densely packed, a little tidier than ones grown by inserts.
+ * Runs a bulk seed with the table's secondary indexes dropped and rebuilds them afterwards from
+ * their own definitions, with a larger maintenance_work_mem: a million rows then take seconds
+ * instead of minutes of incremental index inserts. The rebuilt indexes are densely packed, a
+ * little tidier than ones grown by inserts. `table` is the cache's own qualified name of the table.
  */
-export async function withIndexesRebuilt<T>(pool: Pool, seed: () => Promise<T>): Promise<T> {
+export async function withIndexesRebuilt<T>(pool: Pool, table: string, seed: () => Promise<T>): Promise<T> {
   const client = await pool.connect();
   try {
     const { rows } = await client.query<{ name: string; definition: string }>(
-      `SELECT indexname AS name, indexdef AS definition FROM pg_indexes
-       WHERE schemaname = current_schema() AND tablename = 'exercise_cache' AND indexname <> 'exercise_cache_pkey'`,
+      `SELECT indexrelid::regclass::text AS name, pg_get_indexdef(indexrelid) AS definition FROM pg_index
+       WHERE indrelid = $1::regclass AND NOT indisprimary`,
+      [table],
     );
-    for (const index of rows) await client.query(`DROP INDEX "${index.name}"`);
+    for (const index of rows) await client.query(`DROP INDEX ${index.name}`);
     try {
       return await seed();
     } finally {

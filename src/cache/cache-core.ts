@@ -6,10 +6,12 @@ import { CacheInvalidationService } from './cache-invalidation.service';
 import { CacheLogger, consoleCacheLogger, scopedLogger } from './cache-logger';
 import { CacheMaintenanceService } from './cache-maintenance.service';
 import type { CacheSettings } from './cache-settings';
+import { CacheStatisticsRepository } from './cache-statistics.repository';
 import { CacheStatisticsService } from './cache-statistics.service';
 import { OutcomeStatisticsRepository } from './outcome-statistics.repository';
 import { ExerciseCacheRepository } from './exercise-cache.repository';
 import { ExerciseCacheService } from './exercise-cache.service';
+import { ExerciseTransferRepository } from './exercise-transfer.repository';
 import { ExerciseLookupService } from './exercise-lookup.service';
 import { ExerciseStoreService } from './exercise-store.service';
 import { GetOrGenerateService } from './get-or-generate.service';
@@ -48,6 +50,9 @@ export class CacheCore {
   /** Schema-qualified names of the cache's objects, for every query of this instance. */
   readonly names: CacheSqlNames;
   readonly repository: ExerciseCacheRepository;
+  readonly statisticsRepository: CacheStatisticsRepository;
+  /** The CLI's export and import queries. */
+  readonly transfer: ExerciseTransferRepository;
   readonly l1: L1Cache;
   readonly usage: UsageBuffer;
   readonly bus: InvalidationBus;
@@ -75,6 +80,8 @@ export class CacheCore {
     const session = options.session ?? sessionConfigOf(pool);
     this.names = cacheSqlNames(options.schema);
     this.repository = new ExerciseCacheRepository(pool, this.names);
+    this.statisticsRepository = new CacheStatisticsRepository(pool, this.names);
+    this.transfer = new ExerciseTransferRepository(pool, this.names);
     this.l1 = new L1Cache(settings, hooks);
     this.usage = new UsageBuffer(this.repository, settings, hooks, logger);
     this.bus = new InvalidationBus(pool, this.l1, session, logger);
@@ -93,11 +100,11 @@ export class CacheCore {
     this.lock = new GenerationLock(this.sessionPool, settings, logger);
     this.variants = new VariantPicker(this.repository, this.usage);
     this.lookup = new ExerciseLookupService(this.repository, settings, this.l1, this.usage, this.variants);
-    this.maintenance = new CacheMaintenanceService(this.repository, settings, this.l1, this.usage, this.bus, hooks);
+    this.maintenance = new CacheMaintenanceService(this.repository, this.statisticsRepository, settings, this.l1, this.usage, this.bus, hooks);
     const schemas = options.schemas ?? ExerciseSchemaRegistry.empty();
     this.store = new ExerciseStoreService(this.repository, settings, this.l1, this.bus, this.variants, this.maintenance, schemas, hooks, scopedLogger(logger, ExerciseStoreService.name));
     this.generation = new GetOrGenerateService(this.lookup, this.store, this.repository, settings, this.usage, this.lock, hooks, scopedLogger(logger, GetOrGenerateService.name));
-    this.statistics = new CacheStatisticsService(this.repository, new OutcomeStatisticsRepository(pool, this.names), this.usage);
+    this.statistics = new CacheStatisticsService(this.statisticsRepository, new OutcomeStatisticsRepository(pool, this.names), this.usage);
     this.invalidation = new CacheInvalidationService(this.repository, this.l1, this.bus, hooks);
     this.service = new ExerciseCacheService(this);
   }

@@ -33,20 +33,6 @@ export interface StaleAllowance {
   withinGrace?: boolean;
 }
 
-/** A live entry as the CLI's export writes it. */
-export interface ExportedEntry {
-  exerciseType: string;
-  difficulty: number;
-  topics: string[];
-  /** null: the entry has no namespace. */
-  namespace: string | null;
-  variant: number;
-  exercise: Record<string, unknown>;
-  generationCost: number;
-  /** Seconds until expires_at, rounded up. */
-  remainingSeconds: number;
-}
-
 export interface EntryToStore {
   key: string;
   contextKey: string;

@@ -1,5 +1,6 @@
 import type { CacheHooks } from './cache-hooks';
 import type { CacheSettings } from './cache-settings';
+import type { CacheStatisticsRepository } from './cache-statistics.repository';
 import { MAX_ENTRIES_LIMIT, assertIntegerInRange } from './context-rules';
 import type { ExerciseCacheRepository } from './exercise-cache.repository';
 import type { InvalidationBus } from './invalidation-bus';
@@ -14,6 +15,7 @@ import type { UsageBuffer } from './usage-buffer';
 export class CacheMaintenanceService {
   constructor(
     private readonly repository: ExerciseCacheRepository,
+    private readonly statistics: CacheStatisticsRepository,
     private readonly settings: CacheSettings,
     private readonly l1: L1Cache,
     private readonly usage: UsageBuffer,
@@ -40,9 +42,11 @@ export class CacheMaintenanceService {
     return deleted;
   }
 
-  async refreshMetrics(): Promise<void> {
+  /** Refreshes the daily metrics view; returns its rows (what a refresh run records as affected). */
+  async refreshMetrics(): Promise<number> {
     await this.usage.flush();
     await this.repository.refreshMetrics();
+    return this.statistics.countDailyMetricsRows();
   }
 
   /** Writes buffered usage and hit/miss counters now. */

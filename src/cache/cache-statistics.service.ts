@@ -1,5 +1,5 @@
 import { MAX_LIST_LIMIT, MAX_METRICS_DAYS, assertIntegerInRange } from './context-rules';
-import type { ExerciseCacheRepository } from './exercise-cache.repository';
+import type { CacheSnapshot, CacheStatisticsRepository, DailyMetrics, EntrySummary, OverviewStats, TypeStats } from './cache-statistics.repository';
 import type { OutcomeStatisticsRepository } from './outcome-statistics.repository';
 import type { DailyOutcomeStats, FilteredOverviewStats, FilteredTypeStats, GroupStats, StatsFilter } from './statistics-rows';
 import type { UsageBuffer } from './usage-buffer';
@@ -11,20 +11,20 @@ import type { UsageBuffer } from './usage-buffer';
  */
 export class CacheStatisticsService {
   constructor(
-    private readonly repository: ExerciseCacheRepository,
+    private readonly repository: CacheStatisticsRepository,
     private readonly outcomes: OutcomeStatisticsRepository,
     private readonly usage: UsageBuffer,
   ) {}
 
   /** Overall statistics (exercise_cache_overview), including this replica's unflushed lookups. */
-  async stats(): Promise<Record<string, unknown>> {
+  async stats(): Promise<OverviewStats> {
     await this.usage.flush();
-    return this.repository.overallStats();
+    return this.repository.overview();
   }
 
-  async statsByType(): Promise<Record<string, unknown>[]> {
+  async statsByType(): Promise<TypeStats[]> {
     await this.usage.flush();
-    return this.repository.statsByType();
+    return this.repository.byType();
   }
 
   /** Entries and lookup outcomes of one namespace and/or generator version (all of the cache with an empty filter). */
@@ -58,21 +58,34 @@ export class CacheStatisticsService {
     return this.outcomes.daily(days, filter);
   }
 
-  async popular(limit = 10): Promise<Record<string, unknown>[]> {
+  async popular(limit = 10): Promise<EntrySummary[]> {
     assertIntegerInRange(limit, 'limit', 1, MAX_LIST_LIMIT);
     await this.usage.flush();
     return this.repository.popular(limit);
   }
 
-  async leastRecentlyUsed(limit = 10): Promise<Record<string, unknown>[]> {
+  async leastRecentlyUsed(limit = 10): Promise<EntrySummary[]> {
     assertIntegerInRange(limit, 'limit', 1, MAX_LIST_LIMIT);
     await this.usage.flush();
     return this.repository.leastRecentlyUsed(limit);
   }
 
   /** Rows of exercise_cache_daily_metrics for the last `days` UTC days (as of its last refresh). */
-  async dailyMetrics(days = 7): Promise<Record<string, unknown>[]> {
+  async dailyMetrics(days = 7): Promise<DailyMetrics[]> {
     assertIntegerInRange(days, 'days', 1, MAX_METRICS_DAYS);
     return this.repository.dailyMetrics(days);
+  }
+
+  /**
+   * Live and expired entries and the lookup outcomes recorded by every replica (as of their last
+   * flush; this replica's buffer is not written first, so a scrape never writes).
+   */
+  snapshot(): Promise<CacheSnapshot> {
+    return this.repository.snapshot();
+  }
+
+  /** Entries that can be served now: what MAX_ENTRIES bounds. */
+  countActive(): Promise<number> {
+    return this.repository.countActive();
   }
 }

@@ -12,7 +12,7 @@ import { QUARANTINE_PROVIDERS } from '../quality/quarantine/quarantine.providers
 import { QuarantineService } from '../quality/quarantine/quarantine.service';
 import { ExerciseSchemaRegistry } from '../quality/schemas/exercise-schema-registry';
 import { schemaRegistryFor } from '../quality/schemas/schema-registry-for-config';
-import { ExerciseCacheRepository } from './exercise-cache.repository';
+import { ExerciseTransferRepository } from './exercise-transfer.repository';
 import { ExerciseCacheStatsController } from './exercise-cache-stats.controller';
 import { ExerciseCacheController } from './exercise-cache.controller';
 import { CacheInvalidationService } from './cache-invalidation.service';
@@ -69,7 +69,7 @@ const CACHE_SERVICES = [
   imports: [exerciseCache, AuthModule],
   controllers: [ExerciseCacheStatsController, ExerciseCacheController],
   providers: [
-    fromCache(ExerciseCacheRepository, (cache) => cache.core.repository),
+    fromCache(ExerciseTransferRepository, (cache) => cache.core.transfer),
     ...CACHE_SERVICES,
     fromCache(L1Cache, (cache) => cache.core.l1),
     fromCache(InvalidationBus, (cache) => cache.core.bus),
@@ -83,6 +83,6 @@ const CACHE_SERVICES = [
     },
     ...QUARANTINE_PROVIDERS,
   ],
-  exports: [exerciseCache, ExerciseCacheRepository, ...CACHE_SERVICES.map((provider) => provider.provide), ExerciseSchemaRegistry, L1Cache, InvalidationBus, LeaseRepository, QuarantineService],
+  exports: [exerciseCache, ExerciseTransferRepository, ...CACHE_SERVICES.map((provider) => provider.provide), ExerciseSchemaRegistry, L1Cache, InvalidationBus, LeaseRepository, QuarantineService],
 })
 export class CacheModule {}

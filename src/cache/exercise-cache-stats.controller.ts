@@ -29,7 +29,7 @@ export class ExerciseCacheStatsController {
   @Get('stats')
   @ApiOkResponse({ type: OverviewStatsResponse, description: `The whole cache. ${FILTER_NOTE}: FilteredOverviewStatsResponse` })
   @ApiExtraModels(FilteredOverviewStatsResponse)
-  async stats(@Query() filter: StatsFilterQueryDto): Promise<Record<string, unknown> | FilteredOverviewStats> {
+  async stats(@Query() filter: StatsFilterQueryDto): Promise<OverviewStatsResponse | FilteredOverviewStats> {
     if (!isFiltered(filter)) return this.quarantine.withOverallCounts(await this.statistics.stats());
     return this.statistics.statsOf(filter);
   }
@@ -37,7 +37,7 @@ export class ExerciseCacheStatsController {
   @Get('stats/types')
   @ApiOkResponse({ type: [TypeStatsResponse], description: `Per exercise type. ${FILTER_NOTE}: FilteredTypeStatsResponse rows` })
   @ApiExtraModels(FilteredTypeStatsResponse)
-  async statsByType(@Query() filter: StatsFilterQueryDto): Promise<Record<string, unknown>[] | FilteredTypeStats[]> {
+  async statsByType(@Query() filter: StatsFilterQueryDto): Promise<TypeStatsResponse[] | FilteredTypeStats[]> {
     if (!isFiltered(filter)) return this.quarantine.withCountsByType(await this.statistics.statsByType());
     return this.statistics.statsByTypeOf(filter);
   }
@@ -57,21 +57,21 @@ export class ExerciseCacheStatsController {
   @Get('popular')
   @ApiBadRequestResponse({ description: 'Invalid query parameter; the message names it' })
   @ApiOkResponse({ type: [EntrySummaryResponse] })
-  popular(@Query() { limit }: LimitQueryDto): Promise<Record<string, unknown>[]> {
+  popular(@Query() { limit }: LimitQueryDto): Promise<EntrySummaryResponse[]> {
     return this.statistics.popular(limit);
   }
 
   @Get('lru')
   @ApiBadRequestResponse({ description: 'Invalid query parameter; the message names it' })
   @ApiOkResponse({ type: [EntrySummaryResponse], description: 'Eviction candidates, first to go first' })
-  leastRecentlyUsed(@Query() { limit }: LimitQueryDto): Promise<Record<string, unknown>[]> {
+  leastRecentlyUsed(@Query() { limit }: LimitQueryDto): Promise<EntrySummaryResponse[]> {
     return this.statistics.leastRecentlyUsed(limit);
   }
 
   @Get('metrics/daily')
   @ApiBadRequestResponse({ description: 'Invalid query parameter; the message names it' })
   @ApiOkResponse({ type: [DailyMetricsResponse], description: 'As of the last metrics refresh' })
-  dailyMetrics(@Query() { days }: DaysQueryDto): Promise<Record<string, unknown>[]> {
+  dailyMetrics(@Query() { days }: DaysQueryDto): Promise<DailyMetricsResponse[]> {
     return this.statistics.dailyMetrics(days);
   }
 }

@@ -1,8 +1,8 @@
-import type { FieldDef, Pool, PoolClient, QueryConfig, QueryResultRow } from 'pg';
+import type { Pool, PoolClient, QueryConfig, QueryResultRow } from 'pg';
 import { CheckedOutClient } from '../database/checked-out-client';
 import type { CacheSqlNames } from '../database/sql-names';
 import { CONTEXT_LOCK_SPACE, advisoryLockIdOf } from './advisory-locks';
-import type { CachedEntry, EntryToStore, ExportedEntry, StaleAllowance, UsageBatch } from './cache-entry';
+import type { CachedEntry, EntryToStore, StaleAllowance, UsageBatch } from './cache-entry';
 import { notMigratedOr } from './cache-not-migrated.error';
 import { UNKNOWN_TYPE_BUCKET } from './context-rules';
 
@@ -25,28 +25,6 @@ interface EntryRow {
   generation_cost: string;
   stale_while_revalidate_seconds: number;
   stale_grace_seconds: number;
-}
-
-interface ExportRow {
-  exercise_type: string;
-  difficulty: number;
-  topics: string[];
-  namespace: string | null;
-  variant: number;
-  exercise_data: Record<string, unknown>;
-  generation_cost: string;
-  remaining_seconds: number;
-}
-
-/** Entry counts and recorded lookup outcomes across replicas: what the /metrics gauges show. */
-export interface CacheSnapshot {
-  activeEntries: number;
-  expiredEntries: number;
-  hits: number;
-  nearHits: number;
-  stale: number;
-  coalesced: number;
-  misses: number;
 }
 
 /** COMMIT of a usage batch was sent but its answer never came: the batch may or may not be stored. */
@@ -82,26 +60,6 @@ const toEntry = (row: EntryRow): CachedEntry => {
   if (row.generator_version !== null) entry.generatorVersion = row.generator_version;
   return entry;
 };
-
-/** PostgreSQL type ids that pg hands over as strings: bigint (count, sum) and numeric. */
-const INT8 = 20;
-const NUMERIC = 1700;
-
-/**
- * A statistics row as JSON: camelCase names, bigint and numeric columns as numbers (the values are
- * far below 2^53), timestamps as ISO strings.
- */
-function numbersOf(row: Record<string, unknown>, fields: FieldDef[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const field of fields) {
-    const value = row[field.name];
-    const camel = field.name.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
-    if (value !== null && (field.dataTypeID === INT8 || field.dataTypeID === NUMERIC)) out[camel] = Number(value);
-    else if (value instanceof Date) out[camel] = value.toISOString();
-    else out[camel] = value;
-  }
-  return out;
-}
 
 /**
  * Every query of the cache, on a plain `pg` pool (the package needs neither Prisma's client nor
@@ -216,6 +174,42 @@ export class ExerciseCacheRepository {
       const slot = chooseSlot(await this.findLiveVariants(contextKey, bucket, db));
       return this.upsert(entryFor(slot), db);
     });
+  }
+
+  /**
+   * Stores many new entries in one statement: bulk loads (the bench seeds a million rows through
+   * it) would take minutes one upsert at a time. It only inserts, so a loader may drop the
+   * table's indexes meanwhile: a key that is already stored fails the whole call. Topics travel
+   * as one JSON array per row, since a text[][] parameter cannot be ragged.
+   */
+  async insertMany(entries: readonly EntryToStore[]): Promise<void> {
+    if (entries.length === 0) return;
+    const column = <T>(pick: (entry: EntryToStore) => T) => entries.map(pick);
+    await this.query(
+      `INSERT INTO ${this.names.exerciseCache} (cache_key, context_key, variant, exercise_type, exercise_data, user_context_hash,
+         difficulty, topics, expires_at, generation_cost, generation_time_ms, namespace, generator_version, stale_grace_seconds)
+       SELECT k, ck, v, t, d::jsonb, h, diff, ARRAY(SELECT jsonb_array_elements_text(tp::jsonb)), now() + make_interval(secs => ttl),
+              cost, ms, ns, gv, grace
+       FROM unnest($1::varchar[], $2::varchar[], $3::int[], $4::varchar[], $5::text[], $6::varchar[], $7::int[], $8::text[],
+                   $9::float8[], $10::numeric[], $11::int[], $12::varchar[], $13::varchar[], $14::int[])
+            AS u(k, ck, v, t, d, h, diff, tp, ttl, cost, ms, ns, gv, grace)`,
+      [
+        column((e) => e.key),
+        column((e) => e.contextKey),
+        column((e) => e.variant),
+        column((e) => e.exerciseType),
+        column((e) => e.exerciseJson),
+        column((e) => e.userContextHash),
+        column((e) => e.difficulty),
+        column((e) => JSON.stringify(e.topics)),
+        column((e) => e.ttlSeconds),
+        column((e) => e.generationCost),
+        column((e) => e.generationTimeMs ?? null),
+        column((e) => e.namespace ?? null),
+        column((e) => e.generatorVersion ?? null),
+        column((e) => e.staleGraceSeconds ?? 0),
+      ],
+    );
   }
 
   /**
@@ -426,38 +420,6 @@ export class ExerciseCacheRepository {
     return rows[0].status;
   }
 
-  async overallStats(): Promise<Record<string, unknown>> {
-    const { rows, fields } = await this.query(`SELECT * FROM ${this.names.overviewView}`);
-    return numbersOf(rows[0], fields);
-  }
-
-  async statsByType(): Promise<Record<string, unknown>[]> {
-    const { rows, fields } = await this.query(`SELECT * FROM ${this.names.statsView} ORDER BY total_lookups DESC, exercise_type`);
-    return rows.map((row) => numbersOf(row, fields));
-  }
-
-  async popular(limit: number): Promise<Record<string, unknown>[]> {
-    const { rows, fields } = await this.query(`SELECT * FROM ${this.names.popularExercises}($1::int)`, [limit]);
-    return rows.map((row) => numbersOf(row, fields));
-  }
-
-  async leastRecentlyUsed(limit: number): Promise<Record<string, unknown>[]> {
-    const { rows, fields } = await this.query(`SELECT * FROM ${this.names.lruExercises}($1::int)`, [limit]);
-    return rows.map((row) => numbersOf(row, fields));
-  }
-
-  async dailyMetrics(days: number): Promise<Record<string, unknown>[]> {
-    const { rows, fields } = await this.query(
-      `SELECT to_char(date, 'YYYY-MM-DD') AS date, exercise_type, difficulty, entries_created, total_accesses,
-              total_cost, cost_saved, avg_generation_time_ms, hits, near_hits, misses, stale, coalesced, hit_rate
-       FROM ${this.names.dailyMetrics}
-       WHERE date > (now() AT TIME ZONE 'UTC')::date - $1::int
-       ORDER BY date DESC, cost_saved DESC, exercise_type, difficulty`,
-      [days],
-    );
-    return rows.map((row) => numbersOf(row, fields));
-  }
-
   async cleanupExpired(): Promise<number> {
     const { rows } = await this.query<{ deleted: number }>(`SELECT ${this.names.cleanupExpired}() AS deleted`);
     return rows[0].deleted;
@@ -470,99 +432,5 @@ export class ExerciseCacheRepository {
 
   async refreshMetrics(): Promise<void> {
     await this.query(`SELECT ${this.names.refreshMetrics}()`);
-  }
-
-  /** Entries that can be served (expires_at in the future): what MAX_ENTRIES bounds. */
-  async countActive(): Promise<number> {
-    const { rows } = await this.query<{ n: number }>({
-      name: this.names.statement('exercise_cache_count_active'),
-      text: `SELECT count(*)::int AS n FROM ${this.names.exerciseCache} WHERE expires_at > now()`,
-    });
-    return rows[0].n;
-  }
-
-  /**
-   * Entry counts and recorded lookup outcomes in one round trip. Counting on expires_at alone
-   * lets PostgreSQL answer from idx_exercise_expires_at; the lookup stats have one row per day,
-   * type and difficulty, so summing them is cheap.
-   */
-  async snapshot(): Promise<CacheSnapshot> {
-    const { rows } = await this.query<{ active: string; expired: string; hits: string; near_hits: string; stale: string; coalesced: string; misses: string }>({
-      name: this.names.statement('exercise_cache_metrics_snapshot'),
-      text: `SELECT e.active, e.expired, l.hits, l.near_hits, l.stale, l.coalesced, l.misses
-             FROM (SELECT count(*) FILTER (WHERE expires_at > now()) AS active,
-                          count(*) FILTER (WHERE expires_at <= now()) AS expired
-                   FROM ${this.names.exerciseCache}) e
-             CROSS JOIN (SELECT coalesce(sum(hits), 0) AS hits, coalesce(sum(near_hits), 0) AS near_hits,
-                                coalesce(sum(stale), 0) AS stale, coalesce(sum(coalesced), 0) AS coalesced,
-                                coalesce(sum(misses), 0) AS misses
-                         FROM ${this.names.lookupStats}) l`,
-    });
-    const row = rows[0];
-    return {
-      activeEntries: Number(row.active),
-      expiredEntries: Number(row.expired),
-      hits: Number(row.hits),
-      nearHits: Number(row.near_hits),
-      stale: Number(row.stale),
-      coalesced: Number(row.coalesced),
-      misses: Number(row.misses),
-    };
-  }
-
-  /**
-   * Every live entry, `batchSize` rows at a time, through a cursor in one read-only
-   * REPEATABLE READ transaction: memory stays bounded by the batch, and the export is one
-   * consistent snapshot even while the service keeps writing.
-   */
-  async *exportLiveEntries(batchSize: number): AsyncGenerator<ExportedEntry[]> {
-    const session = await CheckedOutClient.from(this.pool);
-    const client = session.client;
-    let failure: unknown;
-    try {
-      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      await this.query(
-        `DECLARE exercise_export NO SCROLL CURSOR FOR
-         SELECT exercise_type, difficulty, topics, namespace, variant, exercise_data, generation_cost,
-                ceil(extract(epoch FROM expires_at - now()))::int AS remaining_seconds
-         FROM ${this.names.exerciseCache}
-         WHERE expires_at > now() AND quarantined_at IS NULL
-         ORDER BY cache_key`,
-        undefined,
-        client,
-      );
-      for (;;) {
-        const { rows } = await client.query<ExportRow>(`FETCH ${Math.trunc(batchSize)} FROM exercise_export`);
-        if (rows.length === 0) break;
-        yield rows.map((row) => ({
-          exerciseType: row.exercise_type,
-          difficulty: row.difficulty,
-          topics: row.topics,
-          namespace: row.namespace,
-          variant: row.variant,
-          exercise: row.exercise_data,
-          generationCost: Number(row.generation_cost),
-          remainingSeconds: row.remaining_seconds,
-        }));
-      }
-      await client.query('COMMIT');
-    } catch (error) {
-      failure = error ?? new Error('export failed');
-      throw error;
-    } finally {
-      // A consumer that stops early (or an error) leaves the transaction open: roll it back.
-      if (failure === undefined) await client.query('ROLLBACK').catch(() => undefined);
-      session.release(failure);
-    }
-  }
-
-  /** Which of these keys hold a live entry now. */
-  async liveKeysAmong(keys: readonly string[]): Promise<Set<string>> {
-    if (keys.length === 0) return new Set();
-    const { rows } = await this.query<{ cache_key: string }>(
-      `SELECT cache_key FROM ${this.names.exerciseCache} WHERE cache_key = ANY($1::varchar[]) AND expires_at > now()`,
-      [[...keys]],
-    );
-    return new Set(rows.map((row) => row.cache_key));
   }
 }

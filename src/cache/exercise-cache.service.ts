@@ -2,6 +2,7 @@ import type { CachedEntry } from './cache-entry';
 import type { CanonicalContext, ExerciseContext } from './cache-key';
 import type { CacheInvalidationService } from './cache-invalidation.service';
 import type { CacheMaintenanceService } from './cache-maintenance.service';
+import type { DailyMetrics, EntrySummary, OverviewStats, TypeStats } from './cache-statistics.repository';
 import type { CacheStatisticsService } from './cache-statistics.service';
 import type { Exercise, GetOrGenerateOptions, LookupOptions, StoreOptions, StoredExercise } from './exercise-cache-options';
 import type { ExerciseLookupService } from './exercise-lookup.service';
@@ -96,12 +97,12 @@ export class ExerciseCacheService {
   }
 
   /** Overall statistics (exercise_cache_overview), including this replica's unflushed lookups. */
-  stats(): Promise<Record<string, unknown>> {
+  stats(): Promise<OverviewStats> {
     return this.services.statistics.stats();
   }
 
   /** Statistics per exercise type. */
-  statsByType(): Promise<Record<string, unknown>[]> {
+  statsByType(): Promise<TypeStats[]> {
     return this.services.statistics.statsByType();
   }
 
@@ -121,17 +122,17 @@ export class ExerciseCacheService {
   }
 
   /** The most used live entries. */
-  popular(limit?: number): Promise<Record<string, unknown>[]> {
+  popular(limit?: number): Promise<EntrySummary[]> {
     return this.services.statistics.popular(limit);
   }
 
   /** The live entries used longest ago. */
-  leastRecentlyUsed(limit?: number): Promise<Record<string, unknown>[]> {
+  leastRecentlyUsed(limit?: number): Promise<EntrySummary[]> {
     return this.services.statistics.leastRecentlyUsed(limit);
   }
 
   /** Rows of exercise_cache_daily_metrics for the last `days` UTC days. */
-  dailyMetrics(days?: number): Promise<Record<string, unknown>[]> {
+  dailyMetrics(days?: number): Promise<DailyMetrics[]> {
     return this.services.statistics.dailyMetrics(days);
   }
 
@@ -145,8 +146,8 @@ export class ExerciseCacheService {
     return this.services.maintenance.evictLeastRecentlyUsed(maxEntries);
   }
 
-  /** Refreshes the daily metrics view. */
-  refreshMetrics(): Promise<void> {
+  /** Refreshes the daily metrics view; returns its rows. */
+  refreshMetrics(): Promise<number> {
     return this.services.maintenance.refreshMetrics();
   }
 

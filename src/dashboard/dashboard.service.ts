@@ -3,7 +3,7 @@ import { AppConfig } from '../config/app-config';
 import { CacheStatisticsService } from '../cache/cache-statistics.service';
 import { QuarantinedEntryResponse } from '../quality/quarantine/quarantine.dto';
 import { QuarantineService } from '../quality/quarantine/quarantine.service';
-import { DailyMetricsRow, dailyTotals } from './daily-totals';
+import { dailyTotals } from './daily-totals';
 import type { DashboardDataResponse } from './dto/dashboard-data.dto';
 
 const LIST_LIMIT = 10;
@@ -33,25 +33,25 @@ export class DashboardService {
       this.statistics.statsByGeneratorVersion(slice),
       namespace === undefined ? Promise.resolve(undefined) : this.statistics.dailyOutcomes(days, slice),
     ]);
-    const activeEntries = Number(overview.activeEntries);
+    const { activeEntries, expiredEntries } = overview;
     return {
       generatedAt: new Date().toISOString(),
       days,
       size: {
         activeEntries,
-        expiredEntries: Number(overview.expiredEntries),
+        expiredEntries,
         maxEntries: this.config.MAX_ENTRIES,
         usedPercent: Math.round((1000 * activeEntries) / this.config.MAX_ENTRIES) / 10,
       },
-      overview: overview as unknown as DashboardDataResponse['overview'],
-      byType: byType as unknown as DashboardDataResponse['byType'],
-      daily: dailyTotals(daily as unknown as DailyMetricsRow[], days, new Date(), sliceDaily),
+      overview,
+      byType,
+      daily: dailyTotals(daily, days, new Date(), sliceDaily),
       namespace: namespace ?? null,
       lookups,
       namespaces,
       generatorVersions,
-      popular: popular as unknown as DashboardDataResponse['popular'],
-      evictionCandidates: lru as unknown as DashboardDataResponse['evictionCandidates'],
+      popular,
+      evictionCandidates: lru,
       quarantine: quarantined.map(QuarantinedEntryResponse.from),
     };
   }

@@ -7,6 +7,10 @@ import { listMigrationNames } from './migrations';
 export { GUIDE_ROLLBACK_STATEMENTS };
 
 /**
+ * Rollback is the migrations' counterpart, not a query of any feature: it drops every object of
+ * every feature (the cache's, leases, reports, maintenance runs) by name, as the migrations
+ * create them, so it lives with the migrations here rather than in one feature's repository.
+ *
  * The guide's Rollback section, statement for statement, then what this service adds to it
  * (lookup statistics, maintenance runs, the functions of later migrations) and the migration
  * records, so that `db:migrate` re-applies everything afterwards and nothing of the cache is

@@ -3,7 +3,7 @@ import { HealthCheckAttempt, HealthIndicatorResult, HealthIndicatorService } fro
 import { AppConfig } from '../config/app-config';
 import { MaintenanceRepository } from '../maintenance/maintenance.repository';
 import { MAINTENANCE_JOBS } from '../metrics/maintenance-metrics.service';
-import { ExerciseCacheRepository } from '../cache/exercise-cache.repository';
+import { CacheStatisticsService } from '../cache/cache-statistics.service';
 import { HealthRepository } from './health.repository';
 
 /**
@@ -16,7 +16,7 @@ export class CacheHealthIndicators {
   constructor(
     private readonly health: HealthIndicatorService,
     private readonly repository: HealthRepository,
-    private readonly cache: ExerciseCacheRepository,
+    private readonly statistics: CacheStatisticsService,
     private readonly maintenance: MaintenanceRepository,
     private readonly config: AppConfig,
   ) {}
@@ -54,7 +54,7 @@ export class CacheHealthIndicators {
     return this.health
       .check('cache_size')
       .attempt(async () => {
-        const activeEntries = await this.cache.countActive();
+        const activeEntries = await this.statistics.countActive();
         if (activeEntries > limit) {
           throw new Error(
             `${activeEntries} active entries exceed ${limit} (MAX_ENTRIES ${this.config.MAX_ENTRIES} + ${this.config.HEALTH_SIZE_TOLERANCE_PERCENT}%)`,

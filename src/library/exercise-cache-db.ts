@@ -1,6 +1,7 @@
 import type { CachedEntry } from '../cache/cache-entry';
 import type { CanonicalContext, ExerciseContext } from '../cache/cache-key';
 import type { CacheCore } from '../cache/cache-core';
+import type { OverviewStats, TypeStats } from '../cache/cache-statistics.repository';
 import type { Exercise, GetOrGenerateOptions, LookupOptions, StoreOptions, StoredExercise } from '../cache/exercise-cache-options';
 import type { OpenedExerciseCache } from './open-exercise-cache';
 
@@ -70,12 +71,12 @@ export class ExerciseCacheDB {
   }
 
   /** Overall statistics (the exercise_cache_overview view), including this process's unflushed lookups. */
-  async stats(): Promise<Record<string, unknown>> {
+  async stats(): Promise<OverviewStats> {
     await this.ready;
     return this.core.statistics.stats();
   }
 
-  async statsByType(): Promise<Record<string, unknown>[]> {
+  async statsByType(): Promise<TypeStats[]> {
     await this.ready;
     return this.core.statistics.statsByType();
   }
@@ -104,8 +105,8 @@ export class ExerciseCacheDB {
     return this.core.maintenance.evictLeastRecentlyUsed(maxEntries);
   }
 
-  /** Refreshes the daily metrics view. */
-  async refreshMetrics(): Promise<void> {
+  /** Refreshes the daily metrics view; returns its rows. */
+  async refreshMetrics(): Promise<number> {
     await this.ready;
     return this.core.maintenance.refreshMetrics();
   }

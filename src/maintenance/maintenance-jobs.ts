@@ -25,7 +25,6 @@ export async function runScheduledJob(job: ScheduledJob, parts: MaintenanceJobPa
     case 'evict':
       return parts.cache.evictLeastRecentlyUsed(maxEntries);
     case 'refresh':
-      await parts.cache.refreshMetrics();
-      return parts.runs.countDailyMetricsRows();
+      return parts.cache.refreshMetrics();
   }
 }

@@ -143,10 +143,4 @@ export class MaintenanceRunStore {
   recordRun(run: MaintenanceRun): Promise<void> {
     return insertRun(this.pool, this.names, run);
   }
-
-  /** Rows in the daily metrics view: what a refresh reports as affected. */
-  async countDailyMetricsRows(): Promise<number> {
-    const { rows } = await this.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${this.names.dailyMetrics}`);
-    return rows[0].n;
-  }
 }

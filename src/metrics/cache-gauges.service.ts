@@ -1,7 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Gauge } from 'prom-client';
 import { AppConfig } from '../config/app-config';
-import { CacheSnapshot, ExerciseCacheRepository } from '../cache/exercise-cache.repository';
+import type { CacheSnapshot } from '../cache/cache-statistics.repository';
+import { CacheStatisticsService } from '../cache/cache-statistics.service';
 import { MetricsRegistry } from './metrics-registry';
 
 /** A scrape storm reads the database at most once per this many milliseconds. */
@@ -21,7 +22,7 @@ export class CacheGauges {
 
   constructor(
     registry: MetricsRegistry,
-    private readonly repository: ExerciseCacheRepository,
+    private readonly statistics: CacheStatisticsService,
     private readonly config: AppConfig,
   ) {
     const snapshot = () => this.snapshot();
@@ -65,7 +66,7 @@ export class CacheGauges {
       timer = setTimeout(() => reject(new Error(`no answer within ${this.config.HEALTH_DB_TIMEOUT_MS} ms`)), this.config.HEALTH_DB_TIMEOUT_MS);
     });
     try {
-      return await Promise.race([this.repository.snapshot(), timeout]);
+      return await Promise.race([this.statistics.snapshot(), timeout]);
     } catch (error) {
       this.logger.warn(`cache gauges not updated, the database did not answer: ${(error as Error).message}`);
       return undefined;

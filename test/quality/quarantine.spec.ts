@@ -1,7 +1,7 @@
 import { cacheKeyFor } from '../../src/cache/cache-key';
 import { ExerciseCacheService } from '../../src/cache/exercise-cache.service';
 import { L1Cache } from '../../src/cache/l1-cache';
-import { ExerciseCacheRepository } from '../../src/cache/exercise-cache.repository';
+import { ExerciseTransferRepository } from '../../src/cache/exercise-transfer.repository';
 import { QuarantineService } from '../../src/quality/quarantine/quarantine.service';
 import { contextFor, fakeGenerator } from '../cache/cache-test-kit';
 import { E2e, startE2e } from '../e2e/e2e-kit';
@@ -68,7 +68,7 @@ describe('reports and quarantine', () => {
     expect(await cacheB.findSimilar(context)).toEqual([]);
     // Not exported either.
     const exported: unknown[] = [];
-    for await (const batch of e2e.t.app.get(ExerciseCacheRepository).exportLiveEntries(100)) exported.push(...batch);
+    for await (const batch of e2e.t.app.get(ExerciseTransferRepository).exportLiveEntries(100)) exported.push(...batch);
     expect(exported).toEqual([]);
 
     // The next getOrGenerate (on B) generates that slot again; the new exercise is served everywhere.

@@ -1,8 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import type { QualityCounts } from '../../quality/quarantine/quarantine.repository';
+import type { DailyMetrics, EntrySummary, OverviewStats, TypeStats } from '../cache-statistics.repository';
 import type { DailyOutcomeStats, FilteredOverviewStats, FilteredTypeStats, GroupStats, LookupOutcomeStats } from '../statistics-rows';
 
 /** exercise_cache_overview in camelCase. Rates are percentages with two decimals. */
-export class OverviewStatsResponse {
+export class OverviewStatsResponse implements OverviewStats, QualityCounts {
   @ApiProperty({ description: 'Rows in exercise_cache, live or expired' }) totalEntries!: number;
   @ApiProperty({ description: 'Rows with expires_at > now()' }) activeEntries!: number;
   @ApiProperty({ description: 'Rows with expires_at <= now(), waiting for cleanup' }) expiredEntries!: number;
@@ -67,7 +69,7 @@ export class DailyOutcomeStatsResponse extends LookupOutcomeStatsResponse implem
 }
 
 /** exercise_cache_stats in camelCase: one row per exercise type. */
-export class TypeStatsResponse {
+export class TypeStatsResponse implements TypeStats, QualityCounts {
   @ApiProperty({ description: 'Exercise type' }) exerciseType!: string;
   @ApiProperty({ description: 'Rows of this type' }) totalEntries!: number;
   @ApiProperty({ description: 'Live rows' }) activeEntries!: number;
@@ -92,7 +94,7 @@ export class TypeStatsResponse {
 }
 
 /** A row of get_popular_exercises / get_lru_exercises. */
-export class EntrySummaryResponse {
+export class EntrySummaryResponse implements EntrySummary {
   @ApiProperty({ description: 'Cache key' }) cacheKey!: string;
   @ApiProperty({ description: 'Exercise type' }) exerciseType!: string;
   @ApiProperty({ description: 'Difficulty 1..5' }) difficulty!: number;
@@ -106,7 +108,7 @@ export class EntrySummaryResponse {
 }
 
 /** A row of exercise_cache_daily_metrics (as of its last refresh). */
-export class DailyMetricsResponse {
+export class DailyMetricsResponse implements DailyMetrics {
   @ApiProperty({ description: 'UTC day, YYYY-MM-DD' }) date!: string;
   @ApiProperty({ description: 'Exercise type' }) exerciseType!: string;
   @ApiProperty({ description: 'Difficulty 1..5' }) difficulty!: number;

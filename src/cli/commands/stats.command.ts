@@ -18,7 +18,7 @@ export function registerStatsCommand(program: Command, run: Run): void {
         const byType = await quarantine.withCountsByType(await statistics.statsByType());
         if (json) return printJson({ overview, byType, maxEntries });
         const o = overview;
-        const used = maxEntries > 0 ? (100 * Number(o.activeEntries)) / maxEntries : 0;
+        const used = maxEntries > 0 ? (100 * o.activeEntries) / maxEntries : 0;
         printLines([
           `entries      ${integer(o.activeEntries)} live of ${integer(maxEntries)} (MAX_ENTRIES, ${used.toFixed(1)} % used), ${integer(o.expiredEntries)} expired`,
           `lookups      ${integer(o.totalLookups)}: ${integer(o.totalHits)} hits, ${integer(o.nearHits)} near hits, ${integer(o.totalMisses)} misses`,
@@ -31,11 +31,11 @@ export function registerStatsCommand(program: Command, run: Run): void {
             : table(
                 ['TYPE', 'LIVE', 'EXPIRED', 'LOOKUPS', 'HIT RATE', 'SAVED'],
                 byType.map((t) => [
-                  String(t.exerciseType),
+                  t.exerciseType,
                   integer(t.activeEntries),
                   integer(t.expiredEntries),
                   integer(t.totalLookups),
-                  Number(t.totalLookups) > 0 ? percent(t.cacheHitRate) : '-',
+                  t.totalLookups > 0 ? percent(t.cacheHitRate) : '-',
                   money(t.estimatedCostSaved),
                 ]),
                 [false, true, true, true, true, true],

@@ -2,15 +2,14 @@ import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { Injectable } from '@nestjs/common';
 import { MAX_TTL_SECONDS } from '../../cache/context-rules';
-import type { ExportedEntry } from '../../cache/cache-entry';
-import { ExerciseCacheRepository } from '../../cache/exercise-cache.repository';
+import { ExerciseTransferRepository, ExportedEntry } from '../../cache/exercise-transfer.repository';
 
 const BATCH_SIZE = 500;
 
 /** Writes every live entry as one JSON line, in the format ExerciseImporter reads. */
 @Injectable()
 export class ExerciseExporter {
-  constructor(private readonly repository: ExerciseCacheRepository) {}
+  constructor(private readonly repository: ExerciseTransferRepository) {}
 
   /** Streams the entries to `output` (respecting back-pressure); returns how many were written. */
   async export(output: Writable): Promise<number> {

@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import { BadRequestException, Injectable } from '@nestjs/common';
 import { cacheKeyFor } from '../../cache/cache-key';
 import { InvalidCacheRequestError } from '../../cache/context-rules';
-import { ExerciseCacheRepository } from '../../cache/exercise-cache.repository';
+import { ExerciseTransferRepository } from '../../cache/exercise-transfer.repository';
 import { ExerciseStoreService } from '../../cache/exercise-store.service';
 import { isStorageUnavailable } from '../../common/storage-unavailable';
 import { AppConfig } from '../../config/app-config';
@@ -65,7 +65,7 @@ const CONCURRENCY = 8;
 export class ExerciseImporter {
   constructor(
     private readonly exercises: ExerciseStoreService,
-    private readonly repository: ExerciseCacheRepository,
+    private readonly repository: ExerciseTransferRepository,
     private readonly config: AppConfig,
   ) {}
 

@@ -48,6 +48,11 @@ interface QuarantinedRow {
  * Every query of reports and quarantine; the only owner of exercise_cache_reports. A report
  * belongs to one version of an entry (its created_at, renewed whenever a new exercise replaces
  * it), so reports of a replaced exercise never count against its successor.
+ *
+ * The one place outside src/cache that reads exercise_cache: quarantine is a state of an entry
+ * (quarantined_at), decided together with its reports under the entry's row lock in one
+ * transaction. Splitting those statements between two repositories would mean handing a
+ * transaction's client from one to the other, so they stay together here.
  */
 export class QuarantineRepository {
   constructor(

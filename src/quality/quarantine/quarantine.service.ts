@@ -99,7 +99,7 @@ export class QuarantineService {
   }
 
   /** The overall statistics with reports (ever recorded) and entries in quarantine now. */
-  async withOverallCounts<T extends Record<string, unknown>>(overview: T): Promise<T & QualityCounts> {
+  async withOverallCounts<T extends object>(overview: T): Promise<T & QualityCounts> {
     const totals: QualityCounts = { reports: 0, quarantinedEntries: 0 };
     for (const counts of (await this.repository.countsByType()).values()) {
       totals.reports += counts.reports;
@@ -109,9 +109,9 @@ export class QuarantineService {
   }
 
   /** Statistics rows per type (exercise_cache_stats) with their reports and quarantined entries. */
-  async withCountsByType<T extends Record<string, unknown>>(rows: T[]): Promise<(T & QualityCounts)[]> {
+  async withCountsByType<T extends { exerciseType: string }>(rows: T[]): Promise<(T & QualityCounts)[]> {
     const byType = await this.repository.countsByType();
-    return rows.map((row) => ({ ...row, ...(byType.get(String(row.exerciseType)) ?? { reports: 0, quarantinedEntries: 0 }) }));
+    return rows.map((row) => ({ ...row, ...(byType.get(row.exerciseType) ?? { reports: 0, quarantinedEntries: 0 }) }));
   }
 }
 
