@@ -111,6 +111,8 @@ export class ScheduledMaintenance {
     // A timer may fire a millisecond early; the run must start at or after its tick, or another
     // process would not find it in the history.
     while (Date.now() < tick) await new Promise((resolve) => setTimeout(resolve, tick - Date.now()).unref());
+    // stop() may have come during that wait: it found no run to wait for, so none may start now.
+    if (this.stopped) return;
     // A tick that passes while this run is still going is dropped (as the service's cron jobs do).
     await this.runScheduled(job, new Date(tick));
     if (!this.stopped) this.scheduleNext(job, intervalMs);
