@@ -38,7 +38,7 @@ describe('node dist/main.js with DATABASE_URL unset', () => {
   let postgresPid: number;
 
   beforeAll(async () => {
-    ensureBuilt();
+    await ensureBuilt();
     dataDir = path.join(tempDir(), 'pg');
     httpPort = await freePort();
     service = spawnService(httpPort, await freePort());

@@ -27,7 +27,7 @@ describe('Dockerfile entry command', () => {
   const dockerfile = readFileSync(path.join(PROJECT_ROOT, 'Dockerfile'), 'utf8');
   let db: TestDatabase;
   beforeAll(async () => {
-    ensureBuilt();
+    await ensureBuilt();
     db = await createEmptyDatabase();
   });
   afterAll(() => db?.drop());

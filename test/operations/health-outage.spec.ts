@@ -4,7 +4,7 @@ import { EmbeddedPostgres } from '../../src/database/embedded-postgres';
 import { applyMigrations } from '../../src/database/migrations';
 import { freePort } from '../support/free-port';
 import { TestApp, startTestApp } from '../support/test-app';
-import { enterableTempDir } from './outside-processes';
+import { enterableTempDir } from '../support/processes';
 import { pollUntil } from '../support/poll';
 
 /** The application keeps running while the database goes away and comes back. */

@@ -2,7 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import http from 'node:http';
 import { freePort } from '../support/free-port';
 import { TestDatabase, createTestDatabase } from '../support/test-database';
-import { DIST_MAIN, PROJECT_ROOT, ensureBuilt } from './outside-processes';
+import { DIST_MAIN, PROJECT_ROOT, ensureBuilt } from '../support/processes';
 import { pollUntil } from '../support/poll';
 
 interface Outcome {

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { DIST_MAIN, PROJECT_ROOT, ensureBuilt } from './outside-processes';
+import { DIST_MAIN, PROJECT_ROOT, ensureBuilt } from '../support/processes';
 
 /** Runs `node dist/main.js` with only `env` (plus PATH) and collects how it ends. */
 function runService(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {

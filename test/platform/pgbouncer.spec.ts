@@ -199,7 +199,7 @@ describeWithPgBouncer('the service behind PgBouncer 1.18 in transaction mode, se
       'DATABASE_URL is a transaction-mode connection pooler: set DATABASE_DIRECT_URL to a direct PostgreSQL connection (LISTEN, advisory locks and migrations need one session)',
     );
 
-    ensureBuilt();
+    await ensureBuilt();
     const run = spawnSync(process.execPath, [path.join(PROJECT_ROOT, 'dist', 'main.js')], {
       env: { PATH: process.env.PATH, NODE_ENV: 'test', LOG_LEVEL: 'silent', PORT: '0', DATABASE_URL: env.DATABASE_URL },
       encoding: 'utf8',

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { DIST_MAIN, PROJECT_ROOT, ensureBuilt } from '../operations/outside-processes';
+import { DIST_MAIN, PROJECT_ROOT, ensureBuilt } from '../support/processes';
 import { TestDatabase, createTestDatabase } from '../support/test-database';
 import { CLOZE_SCHEMA, schemaDir, validCloze } from './schema-fixtures';
 

@@ -2,9 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
 import { freePort } from '../support/free-port';
-import { enterableTempDir } from '../operations/outside-processes';
 import { pollUntil } from '../support/poll';
-import { isAlive } from '../support/processes';
+import { enterableTempDir, isAlive } from '../support/processes';
 import { ServerProcess, startServerProcess } from './support/server-process';
 
 /**

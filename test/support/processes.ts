@@ -1,11 +1,13 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, rmdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
+import { pollUntil } from './poll';
 
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
+export const DIST_MAIN = path.join(PROJECT_ROOT, 'dist', 'main.js');
 
 const tempDirs: string[] = [];
 
@@ -17,14 +19,41 @@ export function tempDir(enterable = true): string {
   return dir;
 }
 
+/** A temp folder the postgres user can enter, removed by the caller rather than by removeTempDirs(). */
+export function enterableTempDir(): { dir: string; remove(): void } {
+  const dir = mkdtempSync(path.join(tmpdir(), 'ec-ops-'));
+  chmodSync(dir, 0o755);
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
 export function removeTempDirs(): void {
   for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 
-/** Builds dist/ when it is missing (`npm test` builds it first through pretest). */
-export function ensureBuilt(): void {
-  if (!existsSync(path.join(PROJECT_ROOT, 'dist', 'main.js'))) {
-    spawnSync('npm', ['run', 'build'], { cwd: PROJECT_ROOT, stdio: 'ignore' });
+/** Lock folders are created atomically: true for the one caller that made it. */
+function tryLock(dir: string): boolean {
+  try {
+    mkdirSync(dir);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Builds dist/ when dist/main.js is missing (`npm test` builds it first through pretest). Test
+ * files run in parallel, so the first one builds while the others wait on a lock folder.
+ */
+export async function ensureBuilt(): Promise<void> {
+  if (existsSync(DIST_MAIN)) return;
+  const lock = path.join(tmpdir(), 'exercise-cache-build.lock');
+  await pollUntil(() => tryLock(lock), Boolean, { what: `another build to release ${lock}`, timeoutMs: 180000, everyMs: 500 });
+  try {
+    if (existsSync(DIST_MAIN)) return;
+    const build = spawnSync('npm', ['run', 'build'], { cwd: PROJECT_ROOT, encoding: 'utf8' });
+    if (build.status !== 0) throw new Error(`npm run build failed:\n${build.stdout}\n${build.stderr}`);
+  } finally {
+    rmdirSync(lock);
   }
 }
 

@@ -2,6 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { freePort } from '../../support/free-port';
+import { pollUntil } from '../../support/poll';
 
 const MAIN = path.resolve(__dirname, '..', '..', '..', 'dist', 'main.js');
 
@@ -61,15 +62,14 @@ export async function startServerProcess(
     },
   };
   if (options.waitForListen !== false) {
-    const deadline = Date.now() + 60000;
-    while (!output.includes('exercise-cache listening on')) {
+    const listening = () => {
       if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode} before listening:\n${output}`);
-      if (Date.now() > deadline) {
-        child.kill('SIGKILL');
-        throw new Error(`server did not listen within 60 s:\n${output}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+      return output.includes('exercise-cache listening on');
+    };
+    await pollUntil(listening, Boolean, { what: 'the server to listen', timeoutMs: 60000, everyMs: 50 }).catch((error: Error) => {
+      child.kill('SIGKILL');
+      throw new Error(`${error.message}\n${output}`);
+    });
   }
   return server;
 }
