@@ -19,3 +19,5 @@ export type { CacheHooks, LookupOutcome } from './cache/cache-hooks';
 export { ExerciseSchemaRegistry } from './quality/schemas/exercise-schema-registry';
 export type { ExerciseSchemas } from './quality/schemas/exercise-schema-registry';
 export { ExerciseSchemaViolationError } from './quality/schemas/exercise-schema.errors';
+export { GenerateTimeoutError, NotCachedError } from './cache/exercise-cache.service';
+export type { DailyOutcomeStats, FilteredOverviewStats, FilteredTypeStats, GroupStats, LookupOutcomeStats, StatsFilter } from './cache/statistics-rows';

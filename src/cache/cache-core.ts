@@ -6,6 +6,7 @@ import { CacheInvalidationService } from './cache-invalidation.service';
 import { CacheLogger, consoleCacheLogger, scopedLogger } from './cache-logger';
 import { CacheMaintenanceService } from './cache-maintenance.service';
 import type { CacheSettings } from './cache-settings';
+import { BackgroundRefresher } from './background-refresher';
 import { CacheStatisticsRepository } from './cache-statistics.repository';
 import { CacheStatisticsService } from './cache-statistics.service';
 import { OutcomeStatisticsRepository } from './outcome-statistics.repository';
@@ -18,6 +19,7 @@ import { GetOrGenerateService } from './get-or-generate.service';
 import { GenerationLock } from './generation-lock';
 import { InvalidationBus } from './invalidation-bus';
 import { L1Cache } from './l1-cache';
+import { LeaseRepository } from './lease.repository';
 import { UsageBuffer } from './usage-buffer';
 import { VariantPicker } from './variant-picker';
 
@@ -66,6 +68,8 @@ export class CacheCore {
   readonly maintenance: CacheMaintenanceService;
   /** All of the above behind one class: what the package's users get. */
   readonly service: ExerciseCacheService;
+  /** Stale-while-revalidate's background refreshes. */
+  readonly refresher: BackgroundRefresher;
   /** Where generation locks are held. */
   readonly sessionPool: Pool;
   private readonly ownSessionPool?: Pool;
@@ -103,7 +107,10 @@ export class CacheCore {
     this.maintenance = new CacheMaintenanceService(this.repository, this.statisticsRepository, settings, this.l1, this.usage, this.bus, hooks);
     const schemas = options.schemas ?? ExerciseSchemaRegistry.empty();
     this.store = new ExerciseStoreService(this.repository, settings, this.l1, this.bus, this.variants, this.maintenance, schemas, hooks, scopedLogger(logger, ExerciseStoreService.name));
-    this.generation = new GetOrGenerateService(this.lookup, this.store, this.repository, settings, this.usage, this.lock, hooks, scopedLogger(logger, GetOrGenerateService.name));
+    this.refresher = new BackgroundRefresher(new LeaseRepository(pool, this.names), hooks, scopedLogger(logger, BackgroundRefresher.name));
+    this.generation = new GetOrGenerateService(
+      this.lookup, this.store, this.repository, settings, this.usage, this.lock, hooks, scopedLogger(logger, GetOrGenerateService.name), this.refresher,
+    );
     this.statistics = new CacheStatisticsService(this.statisticsRepository, new OutcomeStatisticsRepository(pool, this.names), this.usage);
     this.invalidation = new CacheInvalidationService(this.repository, this.l1, this.bus, hooks);
     this.service = new ExerciseCacheService(this);
@@ -124,6 +131,8 @@ export class CacheCore {
    */
   close(): Promise<void> {
     this.closed ??= (async () => {
+      // Refreshes under way store their exercise while the pools are still open.
+      await this.refresher.close(REFRESH_DRAIN_MS);
       this.usage.stop();
       await this.usage.flush().catch((error: Error) => this.logger.error(`buffered usage could not be written at close: ${error.message}`, CacheCore.name));
       await this.bus.stop();
@@ -132,6 +141,9 @@ export class CacheCore {
     return this.closed;
   }
 }
+
+/** How long close() waits for background refreshes under way before abandoning them. */
+const REFRESH_DRAIN_MS = 10_000;
 
 /** Pool-only and per-statement settings that a lock or LISTEN session must not inherit. */
 const NOT_FOR_SESSIONS = ['max', 'min', 'idleTimeoutMillis', 'maxUses', 'maxLifetimeSeconds', 'allowExitOnIdle', 'statement_timeout', 'query_timeout', 'Client', 'log'];

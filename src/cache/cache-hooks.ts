@@ -28,6 +28,8 @@ export interface CacheHooks {
   usageRowRejected?(): void;
   /** getOrGenerate served a stale entry because generate() failed or timed out. */
   staleServed?(exerciseType: string, reason: 'error' | 'timeout'): void;
+  /** A stale-while-revalidate background refresh ended: stored a new exercise, failed, or had nothing to do. */
+  backgroundRefresh?(outcome: 'refreshed' | 'failed' | 'skipped'): void;
   /** A lookup left uncounted because the usage buffer was full. */
   usageEventDropped?(): void;
 }

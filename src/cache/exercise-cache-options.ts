@@ -11,6 +11,12 @@ export interface StoreOptions {
   variants?: number;
   /** The generator (prompt, model) version that wrote it: 1..100 printable ASCII characters. */
   generatorVersion?: string;
+  /**
+   * Stale-while-revalidate window (0..2,592,000 s; default staleWhileRevalidateSeconds of the
+   * settings): past its expiry and within it the entry answers as stale while one caller
+   * regenerates it in the background.
+   */
+  staleWhileRevalidateSeconds?: number;
 }
 
 export interface LookupOptions {
@@ -22,6 +28,10 @@ export interface LookupOptions {
   noCache?: boolean;
   /** Cache-Control max-age: only an entry stored at most this many seconds ago answers (0..2,592,000). */
   maxAgeSeconds?: number;
+  /** Cache-Control max-stale=N: an entry that expired at most this many seconds ago may answer, as stale (0..2,592,000). */
+  maxStaleSeconds?: number;
+  /** Cache-Control only-if-cached: getOrGenerate never generates or leases; a miss throws NotCachedError. */
+  onlyIfCached?: boolean;
   /** Keys this learner has already seen (at most 100). */
   exclude?: readonly string[];
 }

@@ -14,7 +14,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiKeyVerifier } from '../auth/api-key-verifier';
 import { ExerciseContext, cacheKeyFor } from './cache-key';
 import { ageSecondsOf, entityTagOf, ifNoneMatchHits, parseRequestCacheControl, secondsLeftOf } from './request-cache-control';
-import type { CachedEntry } from './cache-entry';
+import { CachedEntry, isStale } from './cache-entry';
 import { CacheMissResponse, CachedExerciseResponse, InvalidatedResponse, NearMissResponse, StoredExerciseResponse } from './dto/exercise-responses.dto';
 import { LeaseLookupQueryDto } from './dto/lease-lookup-query.dto';
 import { KeyParamDto, NearQueryDto, RemoveQueryDto, isNamespaceOnly } from './dto/lookup-query.dto';
@@ -41,8 +41,10 @@ export class ExerciseCacheController {
   @Get()
   @ApiOkResponse({
     type: CachedExerciseResponse,
-    description: 'Hit (X-Cache: HIT), or with lease and wait: the exercise another caller generated under its lease (X-Cache: COALESCED)',
-    headers: { 'X-Cache': { description: 'HIT or COALESCED (both count as hits)', schema: { type: 'string', enum: ['HIT', 'COALESCED'] } } },
+    description:
+      'Hit (X-Cache: HIT); an expired entry within its stale-while-revalidate window or allowed by Cache-Control max-stale (X-Cache: STALE, Cache-Control: private, max-age=0[, stale-while-revalidate=N]; ' +
+      'with lease, one caller also gets X-Cache-Lease to regenerate it); or with lease and wait: the exercise another caller generated under its lease (X-Cache: COALESCED)',
+    headers: { 'X-Cache': { description: 'HIT, STALE or COALESCED (counted as hit, stale and coalesced)', schema: { type: 'string', enum: ['HIT', 'STALE', 'COALESCED'] } } },
   })
   @ApiForbiddenResponse({ description: 'lease with a read-only API key (the lease holder must be able to store)' })
   @ApiNotFoundResponse({
@@ -59,7 +61,9 @@ export class ExerciseCacheController {
   @ApiHeader({
     name: 'cache-control',
     required: false,
-    description: 'RFC 9111 request directives (without lease): no-cache (skip the stored entry: a miss), max-age=N (only an entry at most N s old), only-if-cached (504 on a miss)',
+    description:
+      'RFC 9111 request directives (without lease): no-cache (skip the stored entry: a miss), max-age=N (only an entry at most N s old), ' +
+      'max-stale[=N] (an entry expired at most N s ago, or within its stored grace, answers as stale), only-if-cached (504 on a miss)',
   })
   @ApiHeader({ name: 'if-none-match', required: false, description: "The ETag of a hit: 304 without a body while the entry is unchanged" })
   async lookup(
@@ -80,8 +84,9 @@ export class ExerciseCacheController {
       return hitOrNotFound(reply, entry, () => cacheKeyFor(context), 'no cached exercise for this context', request);
     }
     // RFC 9111 request directives: the stored entry answers only if they allow it; counted once.
-    const peeked = await this.lookups.peek(context, options);
-    let entry = control.noCache ? null : peeked.entry;
+    const peeked = this.lookups.prepare(context, options);
+    if (control.maxStale !== undefined) peeked.control.maxStale = control.maxStale;
+    let entry = control.noCache ? null : await this.lookups.findServable(peeked);
     if (entry && control.maxAge !== undefined && ageSecondsOf(entry.createdAt) > control.maxAge) entry = null;
     const served = this.lookups.recordLookup(peeked, entry);
     if (!served && control.onlyIfCached) {
@@ -126,6 +131,7 @@ export class ExerciseCacheController {
       generationCost: body.generationCost,
       generationTimeMs: body.generationTimeMs,
       generatorVersion: body.generatorVersion,
+      staleWhileRevalidateSeconds: body.staleWhileRevalidateSeconds,
       variants: body.variants,
     };
     if (cacheControl !== undefined && /(^|,)\s*no-store\s*(,|$)/i.test(cacheControl)) {
@@ -192,6 +198,10 @@ export class ExerciseCacheController {
       case 'coalesced':
         void reply.header('X-Cache', 'COALESCED');
         return CachedExerciseResponse.from(result.entry);
+      case 'stale':
+        // One caller gets the slot's lease with the stale answer: it regenerates and stores with the token.
+        if (result.token) void reply.header('X-Cache-Lease', result.token);
+        return hitOrNotFound(reply, result.entry, () => '', '');
       case 'granted':
         void reply.header('X-Cache', 'MISS').header('X-Cache-Lease', result.token);
         throw new NotFoundException({ statusCode: 404, message: 'no cached exercise for this context: you hold its lease, generate and store it', key: result.key });
@@ -214,6 +224,16 @@ function contextOf(query: { type: string; difficulty: number; topics: string[]; 
 }
 
 /**
+ * A fresh entry: how long it stays fresh. A stale one (RFC 9111 4.2.4, RFC 5861): max-age=0, and
+ * the seconds left in its stale-while-revalidate window (none beyond it: a max-stale answer).
+ */
+function responseCacheControl(entry: CachedEntry, now: number): string {
+  if (!isStale(entry, now)) return `private, max-age=${secondsLeftOf(entry.expiresAt, now)}`;
+  const revalidateLeft = Math.floor((entry.expiresAt.getTime() + entry.staleWhileRevalidateSeconds * 1000 - now) / 1000);
+  return revalidateLeft > 0 ? `private, max-age=0, stale-while-revalidate=${revalidateLeft}` : 'private, max-age=0';
+}
+
+/**
  * The answer to a lookup: the entry as a hit (X-Cache: HIT), or 404 naming the key it was looked
  * up under. `keyOfMiss` is only computed on a miss: hashing the context again on every hit costs. A hit
  * carries its validator (ETag), Age and how long it stays fresh; If-None-Match naming the
@@ -227,10 +247,10 @@ function hitOrNotFound(reply: Reply, entry: CachedEntry | null, keyOfMiss: () =>
   const now = Date.now();
   const tag = entityTagOf(entry.key, entry.createdAt);
   void reply
-    .header('X-Cache', 'HIT')
+    .header('X-Cache', isStale(entry, now) ? 'STALE' : 'HIT')
     .header('ETag', tag)
     .header('Age', String(ageSecondsOf(entry.createdAt, now)))
-    .header('Cache-Control', `private, max-age=${secondsLeftOf(entry.expiresAt, now)}`);
+    .header('Cache-Control', responseCacheControl(entry, now));
   if (request && ifNoneMatchHits(request.headers['if-none-match'], tag)) {
     void reply.status(304);
     return undefined as unknown as CachedExerciseResponse;

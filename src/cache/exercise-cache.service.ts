@@ -11,7 +11,7 @@ import type { GetOrGenerateService } from './get-or-generate.service';
 import type { FilteredOverviewStats, GroupStats, StatsFilter } from './statistics-rows';
 
 export type { Exercise, GetOrGenerateOptions, LookupOptions, StoreOptions, StoredExercise } from './exercise-cache-options';
-export { DEFAULT_GENERATE_ATTEMPTS, GenerateTimeoutError, MAX_GENERATE_ATTEMPTS } from './get-or-generate.service';
+export { DEFAULT_GENERATE_ATTEMPTS, GenerateTimeoutError, MAX_GENERATE_ATTEMPTS, NotCachedError } from './get-or-generate.service';
 
 /** The narrow services the whole cache is made of; CacheCore (cache-core.ts) builds them. */
 export interface ExerciseCacheServices {

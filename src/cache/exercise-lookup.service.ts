@@ -25,8 +25,14 @@ export interface PreparedLookup {
   bucket: number;
   exclude: Set<string>;
   version?: string;
-  /** Request directives (RFC 9111 no-cache and max-age). */
-  control: { noCache: boolean; maxAgeSeconds?: number };
+  /** Request directives (RFC 9111 no-cache, max-age, max-stale, only-if-cached). */
+  control: {
+    noCache: boolean;
+    maxAgeSeconds?: number;
+    /** An expired entry may answer up to this many seconds past expiry, or (true: bare max-stale) within its stored grace. */
+    maxStale?: number | true;
+    onlyIfCached: boolean;
+  };
 }
 
 /**
@@ -123,6 +129,20 @@ export class ExerciseLookupService {
     return entry;
   }
 
+  /**
+   * The live entry under a key (L1 first), else one that expired within its own
+   * stale-while-revalidate window or within `maxStale` (one query either way). Only live
+   * entries enter L1.
+   */
+  private async findFreshOrStale(key: string, maxStale: number | true | undefined): Promise<CachedEntry | null> {
+    const cached = this.l1.get(key);
+    if (cached) return cached;
+    const ticket = this.l1.readTicket();
+    const entry = await this.repository.findServableByKey(key, { maxStaleSeconds: maxStale === true ? undefined : maxStale, withinGrace: maxStale === true });
+    if (entry && !isStale(entry)) this.l1.set(entry, ticket);
+    return entry;
+  }
+
   /** Checks a lookup's context and options and resolves their defaults. */
   prepare(context: ExerciseContext, options: LookupOptions): PreparedLookup {
     assertValidContext(context);
@@ -131,12 +151,14 @@ export class ExerciseLookupService {
     assertValidGeneratorVersion(options.generatorVersion);
     assertIntegerInRange(options.maxAgeSeconds, 'maxAgeSeconds', 0, MAX_TTL_SECONDS);
     if (options.noCache !== undefined && typeof options.noCache !== 'boolean') throw new InvalidCacheRequestError('noCache must be true or false');
+    assertIntegerInRange(options.maxStaleSeconds, 'maxStaleSeconds', 0, MAX_TTL_SECONDS);
+    if (options.onlyIfCached !== undefined && typeof options.onlyIfCached !== 'boolean') throw new InvalidCacheRequestError('onlyIfCached must be true or false');
     return {
       canonical: canonicalize(context),
       bucket: options.variants ?? this.settings.variantsPerContext,
       exclude: new Set(options.exclude ?? []),
       version: options.generatorVersion,
-      control: { noCache: options.noCache === true, maxAgeSeconds: options.maxAgeSeconds },
+      control: { noCache: options.noCache === true, maxAgeSeconds: options.maxAgeSeconds, maxStale: options.maxStaleSeconds, onlyIfCached: options.onlyIfCached === true },
     };
   }
 
@@ -147,7 +169,8 @@ export class ExerciseLookupService {
     if (bucket === 1) {
       const key = keyOfCanonical(canonical, 1);
       if (exclude.has(key)) return null;
-      entry = await this.findLive(key);
+      entry = await this.findFreshOrStale(key, control.maxStale);
+      // Another version's entry is not fresh, and never served stale here (stale-if-error may).
       if (entry && !isOfVersion(entry, version)) entry = null;
     } else {
       entry = await this.variants.pickServable(canonical, bucket, exclude, version);

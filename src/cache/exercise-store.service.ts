@@ -135,6 +135,7 @@ export class ExerciseStoreService {
       namespace: canonical.namespace,
       generatorVersion: options.generatorVersion,
       staleGraceSeconds: this.settings.staleIfErrorSeconds,
+      staleWhileRevalidateSeconds: options.staleWhileRevalidateSeconds ?? this.settings.staleWhileRevalidateSeconds,
       userContextHash: userContextHashFor(canonical),
       exerciseJson: JSON.stringify(exercise),
       ttlSeconds: options.ttlSeconds ?? this.settings.defaultTtlSeconds,
@@ -169,6 +170,7 @@ export class ExerciseStoreService {
 export function assertValidStoreOptions(options: StoreOptions): void {
   assertIntegerInRange(options.ttlSeconds, 'ttlSeconds', 1, MAX_TTL_SECONDS);
   assertIntegerInRange(options.variants, 'variants', 1, MAX_VARIANTS);
+  assertIntegerInRange(options.staleWhileRevalidateSeconds, 'staleWhileRevalidateSeconds', 0, MAX_TTL_SECONDS);
   if (options.generationCost !== undefined && !(Number.isFinite(options.generationCost) && options.generationCost >= 0 && options.generationCost <= MAX_GENERATION_COST)) {
     throw new InvalidCacheRequestError(RULE_MESSAGES.generationCost());
   }

@@ -3,7 +3,8 @@ import type { CacheHooks } from './cache-hooks';
 import type { ScopedLogger } from './cache-logger';
 import type { CacheSettings } from './cache-settings';
 import { CanonicalContext, ExerciseContext, keyOfCanonical } from './cache-key';
-import { CachedEntry, isOfVersion } from './cache-entry';
+import type { BackgroundRefresher } from './background-refresher';
+import { CachedEntry, isOfVersion, isStale } from './cache-entry';
 import { MAX_NEAR_RESULTS, MAX_TTL_SECONDS, assertIntegerInRange, assertValidExercise } from './context-rules';
 import type { Exercise, GetOrGenerateOptions } from './exercise-cache-options';
 import type { ExerciseCacheRepository } from './exercise-cache.repository';
@@ -33,6 +34,7 @@ export class GetOrGenerateService {
     private readonly lock: GenerationLock,
     private readonly hooks: CacheHooks,
     private readonly logger: ScopedLogger,
+    private readonly refresher: BackgroundRefresher,
   ) {}
 
   /**
@@ -53,9 +55,17 @@ export class GetOrGenerateService {
     assertIntegerInRange(options.generateAttempts, 'generateAttempts', 1, MAX_GENERATE_ATTEMPTS);
     assertIntegerInRange(options.staleIfErrorSeconds, 'staleIfErrorSeconds', 0, MAX_TTL_SECONDS);
     assertIntegerInRange(options.generateTimeoutMs, 'generateTimeoutMs', 1, 3_600_000);
+    const timeoutMs = options.generateTimeoutMs;
+    const generateInTime = timeoutMs === undefined ? generate : (c: CanonicalContext) => withinTime(generate(c), timeoutMs);
     let slot = 1;
     try {
       const entry = await this.lookup.findServable(prepared);
+      if (entry && isStale(entry)) {
+        // Stale-while-revalidate: answer at once, regenerate once in the background.
+        this.usage.recordHit(entry, 'stale');
+        if (!control.onlyIfCached) this.refreshInBackground(canonical, entry, generateInTime, options);
+        return entry.exercise;
+      }
       if (entry) {
         this.usage.recordHit(entry);
         return entry.exercise;
@@ -70,6 +80,7 @@ export class GetOrGenerateService {
         }
       }
       this.lookup.recordMiss(prepared);
+      if (control.onlyIfCached) throw new NotCachedError(keyOfCanonical(canonical, 1));
       slot = await this.lookup.slotForMiss(canonical, bucket, exclude, version);
     } catch (error) {
       if (!isStorageUnavailable(error)) throw error;
@@ -77,9 +88,8 @@ export class GetOrGenerateService {
       this.lookup.recordMiss(prepared);
       this.logger.warn(`cache storage unavailable, generating without the cache: ${(error as Error).message}`);
     }
+    if (control.onlyIfCached) throw new NotCachedError(keyOfCanonical(canonical, 1));
     const key = keyOfCanonical(canonical, slot);
-    const timeoutMs = options.generateTimeoutMs;
-    const generateInTime = timeoutMs === undefined ? generate : (c: CanonicalContext) => withinTime(generate(c), timeoutMs);
     try {
       const result = await this.generations.run(key, () =>
         this.lock.withLock(key, async (outcome) => {
@@ -107,6 +117,28 @@ export class GetOrGenerateService {
       this.logger.warn(`serving a stale ${canonical.type} exercise (key ${key}, expires ${stale.expiresAt.toISOString()}) because generating failed: ${(error as Error).message}`);
       return stale.exercise;
     }
+  }
+
+  /**
+   * One refresh of a stale entry's slot across callers and replicas (its lease): re-read under
+   * the lease, so a slot another replica refreshed a moment ago is not generated again.
+   */
+  private refreshInBackground(
+    canonical: CanonicalContext,
+    stale: CachedEntry,
+    generate: (context: CanonicalContext) => Promise<Exercise>,
+    options: GetOrGenerateOptions,
+  ): void {
+    const attempts = options.generateAttempts ?? DEFAULT_GENERATE_ATTEMPTS;
+    // Long enough for every attempt of a generation; leases last 1..300 s.
+    const leaseSeconds = Math.min(300, Math.max(30, Math.ceil(((options.generateTimeoutMs ?? 30_000) * attempts) / 1000)));
+    const slot = { key: stale.key, contextKey: stale.contextKey, variant: stale.variant, exerciseType: stale.exerciseType };
+    this.refresher.start(slot, leaseSeconds, async () => {
+      const current = await this.repository.findLiveByKey(stale.key);
+      if (current && current.createdAt.getTime() !== stale.createdAt.getTime()) return false;
+      await this.generateAndStore(canonical, stale.variant, generate, options);
+      return true;
+    });
   }
 
   /** Stale-if-error: the entry of this slot expired at most `windowSeconds` ago (or of another version), or null. */
@@ -156,6 +188,14 @@ export class GetOrGenerateService {
       this.logger.warn(`generated exercise for ${canonical.type} could not be cached (storage unavailable); returning it uncached`);
     }
     return exercise;
+  }
+}
+
+/** only-if-cached (RFC 9111): getOrGenerate found nothing to answer with and, as asked, neither generated nor leased (the library's 504). */
+export class NotCachedError extends Error {
+  constructor(readonly key: string) {
+    super('only-if-cached: no cached exercise for this context');
+    this.name = 'NotCachedError';
   }
 }
 

@@ -1,5 +1,5 @@
 import { ExerciseContext, keyOfCanonical } from './cache-key';
-import { CachedEntry, isOfVersion } from './cache-entry';
+import { CachedEntry, isOfVersion, isStale } from './cache-entry';
 import type { CanonicalContext } from './cache-key';
 import type { Exercise, LookupOptions, StoreOptions, StoredExercise } from './exercise-cache-options';
 import type { ExerciseLookupService } from './exercise-lookup.service';
@@ -19,8 +19,13 @@ export type LeaseOutcome = 'granted' | 'waited' | 'coalesced' | 'timed_out' | 'c
 export type LeaseLookup =
   /** Found at once: an ordinary hit, no lease work done. */
   | { outcome: 'hit'; entry: CachedEntry }
-  /** Stored by another caller's lease while this one waited (a hit). */
+  /** Stored by another caller's lease while this one waited. */
   | { outcome: 'coalesced'; entry: CachedEntry }
+  /**
+   * An expired entry within its stale-while-revalidate window: served at once. `token` when this
+   * caller got the slot's lease and should regenerate and store with it (one caller at a time).
+   */
+  | { outcome: 'stale'; entry: CachedEntry; token?: string }
   /** A miss: this caller holds the lease and should generate and store with `token`. */
   | { outcome: 'granted'; key: string; token: string }
   /** A miss: another caller holds the lease and nothing was stored within the wait. */
@@ -57,6 +62,13 @@ export class LeaseCoordinator {
 
   async lookup(context: ExerciseContext, options: LookupOptions, lease: { seconds: number; waitMs: number }): Promise<LeaseLookup> {
     const { entry, canonical, bucket, exclude, version } = await this.lookups.peek(context, options);
+    if (entry && isStale(entry)) {
+      const served = this.lookups.recordLookup({ canonical, version }, entry) ?? entry;
+      const attempt = await this.leases.acquire(entry.key, entry.contextKey, entry.variant, lease.seconds);
+      if (!attempt.granted) return { outcome: 'stale', entry: served };
+      this.count('granted');
+      return { outcome: 'stale', entry: served, token: attempt.token };
+    }
     if (entry) {
       return { outcome: 'hit', entry: this.lookups.recordLookup({ canonical, version }, entry) ?? entry };
     }

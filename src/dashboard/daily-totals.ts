@@ -1,3 +1,5 @@
+import type { DailyOutcomeStats } from '../cache/statistics-rows';
+
 /** One UTC day of the whole cache: the daily metrics rows of every type and difficulty added up. */
 export interface DailyTotals {
   /** YYYY-MM-DD (UTC) */
@@ -30,15 +32,7 @@ export interface DailyMetricsRow {
 }
 
 /** One day of lookup outcomes of a slice of the cache (a namespace), replacing the whole cache's. */
-export interface DailyOutcomesRow {
-  date: string;
-  hits: number;
-  nearHits: number;
-  stale: number;
-  coalesced: number;
-  misses: number;
-  costSaved: number;
-}
+export type DailyOutcomesRow = Pick<DailyOutcomeStats, 'date' | 'hits' | 'nearHits' | 'stale' | 'coalesced' | 'misses' | 'costSaved'>;
 
 const DAY_MS = 24 * 3600 * 1000;
 

@@ -25,6 +25,7 @@ export class CacheMetrics implements CacheHooks {
   private readonly schemaViolations: Counter<'exercise_type' | 'source'>;
   private readonly usageRowsRejected: Counter;
   private readonly staleServedCount: Counter<'exercise_type' | 'reason'>;
+  private readonly backgroundRefreshes: Counter<'outcome'>;
   private readonly usageEventsDropped: Counter;
   private usageSource?: () => number;
 
@@ -81,6 +82,13 @@ export class CacheMetrics implements CacheHooks {
       labelNames: ['exercise_type', 'reason'],
       registers,
     });
+    this.backgroundRefreshes = new Counter({
+      name: 'exercise_cache_background_refreshes_total',
+      help: 'Stale-while-revalidate background refreshes: refreshed (stored a new exercise), failed (logged; the stale one keeps answering), skipped (another caller refreshes, or it was fresh again)',
+      labelNames: ['outcome'],
+      registers,
+    });
+    for (const outcome of ['refreshed', 'failed', 'skipped'] as const) this.backgroundRefreshes.inc({ outcome }, 0);
     this.degraded = new Counter({
       name: 'exercise_cache_storage_errors_total',
       help: 'Operations that could not reach PostgreSQL',
@@ -170,6 +178,10 @@ export class CacheMetrics implements CacheHooks {
 
   storageError(operation: string): void {
     this.degraded.inc({ operation });
+  }
+
+  backgroundRefresh(outcome: 'refreshed' | 'failed' | 'skipped'): void {
+    this.backgroundRefreshes.inc({ outcome });
   }
 
   staleServed(exerciseType: string, reason: 'error' | 'timeout'): void {

@@ -122,9 +122,10 @@ describe('L1 across replicas', () => {
     const repositoryA = a.app.get(ExerciseCacheRepository);
     await pollUntil(() => droppedFromA(key), Boolean, { what: "A to receive B's notification of version 1" });
     droppedByA.mockClear();
-    const read = repositoryA.findLiveByKey.bind(repositoryA);
+    // Lookups read through findServableByKey (live, or stale within a window).
+    const read = repositoryA.findServableByKey.bind(repositoryA);
     // A's read returns version 1, but only after B has written version 2 and A has processed B's notification.
-    jest.spyOn(repositoryA, 'findLiveByKey').mockImplementationOnce(async (k: string) => {
+    jest.spyOn(repositoryA, 'findServableByKey').mockImplementationOnce(async (k: string) => {
       const row = await read(k);
       await cacheB.set(context, { version: 2 });
       await pollUntil(() => droppedFromA(key), Boolean, { what: "A to receive B's notification of version 2" });
