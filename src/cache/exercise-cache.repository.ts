@@ -2,6 +2,7 @@ import type { Pool, PoolClient, QueryConfig, QueryResultRow } from 'pg';
 import { CheckedOutClient } from '../database/checked-out-client';
 import type { CacheSqlNames } from '../database/sql-names';
 import { CONTEXT_LOCK_SPACE, advisoryLockIdOf } from './advisory-locks';
+import { CacheTransaction } from './cache-transaction';
 import type { CachedEntry, EntryToStore, StaleAllowance, UsageBatch } from './cache-entry';
 import { notMigratedOr } from './cache-not-migrated.error';
 import { UNKNOWN_TYPE_BUCKET } from './context-rules';
@@ -213,10 +214,26 @@ export class ExerciseCacheRepository {
   }
 
   /**
+   * Stores `entryFor(slot)` in the slot `claimSlot` claims, in one transaction holding a lock on the
+   * context: a lease holder's store claims its lease (LeaseRepository.claim in the same
+   * transaction) and writes, or (the claim throws) writes nothing and keeps the lease.
+   */
+  async storeInClaimedSlot(
+    contextKey: string,
+    claimSlot: (transaction: CacheTransaction) => Promise<number>,
+    entryFor: (slot: number) => EntryToStore,
+  ): Promise<{ key: string; expiresAt: Date }> {
+    return this.withContextLock(contextKey, async (db) => {
+      const slot = await claimSlot(new CacheTransaction(db));
+      return this.upsert(entryFor(slot), db);
+    });
+  }
+
+  /**
    * Runs `inTransaction` in one transaction holding a lock on one context, so that concurrent writers of
    * its variants choose their slots one at a time (two new variants never land in one slot).
    */
-  async withContextLock<T>(contextKey: string, inTransaction: (db: Queryable) => Promise<T>): Promise<T> {
+  private async withContextLock<T>(contextKey: string, inTransaction: (db: PoolClient) => Promise<T>): Promise<T> {
     const session = await CheckedOutClient.from(this.pool);
     const client = session.client;
     try {

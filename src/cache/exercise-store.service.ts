@@ -3,6 +3,7 @@ import type { ExerciseSchemaRegistry } from '../quality/schemas/exercise-schema-
 import type { CacheHooks } from './cache-hooks';
 import type { ScopedLogger } from './cache-logger';
 import type { CacheSettings } from './cache-settings';
+import type { CacheTransaction } from './cache-transaction';
 import { CanonicalContext, ExerciseContext, canonicalize, keyOfCanonical, userContextHashFor } from './cache-key';
 import type { EntryToStore } from './cache-entry';
 import type { CacheMaintenanceService } from './cache-maintenance.service';
@@ -89,15 +90,16 @@ export class ExerciseStoreService {
     context: ExerciseContext,
     exercise: Exercise,
     options: StoreOptions,
-    claimSlot: (db: Parameters<ExerciseCacheRepository['upsert']>[1], contextKey: string) => Promise<number>,
+    claimSlot: (transaction: CacheTransaction, contextKey: string) => Promise<number>,
   ): Promise<StoredExercise> {
     this.assertStorable(context, exercise, options);
     const canonical = canonicalize(context);
     const contextKey = keyOfCanonical(canonical, 1);
-    const stored = await this.repository.withContextLock(contextKey, async (db) => {
-      const slot = await claimSlot(db, contextKey);
-      return this.repository.upsert(this.entryToStore(canonical, slot, exercise, options), db);
-    });
+    const stored = await this.repository.storeInClaimedSlot(
+      contextKey,
+      (transaction) => claimSlot(transaction, contextKey),
+      (slot) => this.entryToStore(canonical, slot, exercise, options),
+    );
     await this.afterWrite(canonical, stored.key);
     return stored;
   }

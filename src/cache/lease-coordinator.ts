@@ -134,8 +134,8 @@ export class LeaseCoordinator {
    */
   async store(token: string, context: ExerciseContext, exercise: Exercise, options: StoreOptions): Promise<StoredExercise> {
     try {
-      return await this.exercises.storeClaimed(context, exercise, options, async (db, contextKey) => {
-        const claimed = await this.leases.claim(token, db);
+      return await this.exercises.storeClaimed(context, exercise, options, async (transaction, contextKey) => {
+        const claimed = await this.leases.claim(token, transaction);
         if (!claimed) throw new LeaseConflictError('lease expired and was given to another caller (or never existed): nothing stored');
         if (claimed.contextKey !== contextKey) throw new LeaseConflictError('this lease was granted for another context: nothing stored');
         return claimed.variant;

@@ -1,9 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import type { Pool, PoolClient } from 'pg';
+import type { Pool } from 'pg';
 import type { CacheSqlNames } from '../database/sql-names';
-
-/** The pool, or one client inside a transaction. */
-type Queryable = Pool | PoolClient;
+import { CacheTransaction } from './cache-transaction';
 
 /** A lease attempt: granted with its token, or held by another caller until `holderExpiresInMs`. */
 export type LeaseAttempt =
@@ -58,7 +56,8 @@ export class LeaseRepository {
    * (its lease expired and went to another caller). Inside the store's transaction, so a failed
    * store keeps the lease.
    */
-  async claim(token: string, db: Queryable = this.pool): Promise<ClaimedLease | null> {
+  async claim(token: string, transaction?: CacheTransaction): Promise<ClaimedLease | null> {
+    const db = transaction ? CacheTransaction.clientOf(transaction) : this.pool;
     const { rows } = await db.query<{ lease_key: string; context_key: string; variant: number }>({
       name: this.names.statement('exercise_cache_lease_claim'),
       text: `DELETE FROM ${this.names.leases} WHERE token = $1 RETURNING lease_key, context_key, variant`,
