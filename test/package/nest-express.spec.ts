@@ -36,73 +36,75 @@ describe('ExerciseCacheModule installed from its tarball into a Nest app on Expr
     await app.write('nest-express-app.js', await readFile(path.join(__dirname, 'fixtures', 'nest-express-app.js'), 'utf8'));
   }, INSTALL_TIMEOUT_MS + 60_000);
 
-  beforeEach(async () => {
-    db = await createEmptyDatabase();
-    const migrated = await app.exec('npx', ['exercise-cache', 'migrate'], { DATABASE_URL: db.url });
-    // The CLI reports progress on stderr.
-    expect({ code: migrated.code, said: migrated.stderr.match(/^migrations applied: .*_init,/m) !== null }).toEqual({ code: 0, said: true });
-  }, 120_000);
-
-  afterEach(async () => {
-    await Promise.all(running.splice(0).map((p) => p.kill()));
-    await db?.drop();
-  });
-
   afterAll(() => app?.remove());
 
-  /** Starts the fixture app and waits for its ready line (the child's whole output is in the error otherwise). */
-  async function startApp(registration: 'forRoot' | 'forRootAsync', env: Record<string, string> = {}): Promise<{ process: RunningProcess; ready: Ready; url: string }> {
-    const child = app.start('nest-express-app.js', { DATABASE_URL: db.url, REGISTRATION: registration, ...env });
-    running.push(child);
-    const ready = await child.jsonLine<Ready>((line) => line.ready === true, 90_000);
-    return { process: child, ready, url: `http://127.0.0.1:${ready.port}` };
-  }
+  describe('the app, with a fresh database migrated by the installed npx exercise-cache migrate', () => {
+    beforeEach(async () => {
+      db = await createEmptyDatabase();
+      const migrated = await app.exec('npx', ['exercise-cache', 'migrate'], { DATABASE_URL: db.url });
+      // The CLI reports progress on stderr.
+      expect({ code: migrated.code, said: migrated.stderr.match(/^migrations applied: .*_init,/m) !== null }).toEqual({ code: 0, said: true });
+    }, 120_000);
 
-  const exercisePath = (context: { type: string; difficulty: number; topics: string[] }) =>
-    `/exercise?type=${context.type}&difficulty=${context.difficulty}&topics=${context.topics.join(',')}`;
+    afterEach(async () => {
+      await Promise.all(running.splice(0).map((p) => p.kill()));
+      await db?.drop();
+    });
 
-  it.each(['forRoot', 'forRootAsync'] as const)('starts on Express with %s, mounts no routes and registers nothing global', async (registration) => {
-    const { ready, url } = await startApp(registration);
-    expect(ready.adapter).toBe('express');
-    expect(ready.globalEnhancers).toEqual([]);
-    expect([ready.globalGuards, ready.globalPipes, ready.globalFilters, ready.globalInterceptors]).toEqual([0, 0, 0, 0]);
-    for (const route of ['/exercise-cache', '/exercise-cache/stats', '/exercise-cache/lookup', '/metrics', '/health', '/dashboard']) {
-      expect({ route, status: (await fetch(url + route)).status }).toEqual({ route, status: 404 });
+    /** Starts the fixture app and waits for its ready line (the child's whole output is in the error otherwise). */
+    async function startApp(registration: 'forRoot' | 'forRootAsync', env: Record<string, string> = {}): Promise<{ process: RunningProcess; ready: Ready; url: string }> {
+      const child = app.start('nest-express-app.js', { DATABASE_URL: db.url, REGISTRATION: registration, ...env });
+      running.push(child);
+      const ready = await child.jsonLine<Ready>((line) => line.ready === true, 90_000);
+      return { process: child, ready, url: `http://127.0.0.1:${ready.port}` };
     }
-    const answer = await fetch(url + exercisePath({ type: 'starts', difficulty: 1, topics: ['a'] }));
-    expect(answer.status).toBe(200);
-    expect(await answer.json()).toMatchObject({ question: 'Fill in: a' });
-  });
 
-  it("100 concurrent requests through the app's own route generate once; app.close() writes the counters", async () => {
-    const { process: child, url } = await startApp('forRootAsync', { GENERATION_MS: '500' });
-    const context = { type: 'express_one_process', difficulty: 2, topics: ['fractions'] };
-    const answers = await Promise.all(Array.from({ length: 100 }, () => fetch(url + exercisePath(context)).then(async (r) => ({ status: r.status, body: (await r.json()) as { id: string } }))));
-    expect(new Set(answers.map((a) => a.status))).toEqual(new Set([200]));
-    expect(new Set(answers.map((a) => a.body.id)).size).toBe(1);
-    expect(await (await fetch(`${url}/generations`)).json()).toEqual({ generations: 1 });
-    // The 100 callers above missed together (one generated, the rest waited for it); 10 more are hits.
-    for (let i = 0; i < 10; i++) expect((await fetch(url + exercisePath(context))).status).toBe(200);
-    const usage = async () => (await db.pool.query('SELECT usage_count::int AS n FROM exercise_cache WHERE exercise_type = $1', [context.type])).rows[0].n;
-    // Hits are buffered (flushed every minute in this app): none written yet...
-    expect(await usage()).toBe(0);
-    child.send('close');
-    await child.jsonLine<{ closed: boolean }>((line) => line.closed === true, 60_000);
-    // ...and all written once app.close() has resolved.
-    expect(await usage()).toBe(10);
-    await child.ended;
-  });
+    const exercisePath = (context: { type: string; difficulty: number; topics: string[] }) =>
+      `/exercise?type=${context.type}&difficulty=${context.difficulty}&topics=${context.topics.join(',')}`;
 
-  it('two app processes on one database, 50 requests each at once, generate once', async () => {
-    const apps = await Promise.all([startApp('forRoot', { GENERATION_MS: '500' }), startApp('forRootAsync', { GENERATION_MS: '500' })]);
-    const context = { type: 'express_two_processes', difficulty: 4, topics: ['verbs', 'tenses'] };
-    const answers = await Promise.all(apps.flatMap(({ url }) => Array.from({ length: 50 }, () => fetch(url + exercisePath(context)).then((r) => r.json() as Promise<{ id: string }>))));
-    expect(new Set(answers.map((a) => a.id)).size).toBe(1);
-    const generations = await Promise.all(apps.map(async ({ url }) => ((await (await fetch(`${url}/generations`)).json()) as { generations: number }).generations));
-    expect(generations.reduce((a, b) => a + b, 0)).toBe(1);
-    const { rows } = await db.pool.query('SELECT count(*)::int AS n FROM exercise_cache WHERE exercise_type = $1', [context.type]);
-    expect(rows[0].n).toBe(1);
-    expect(lastJsonLine<Ready>(apps[0].process.output()).adapter).toBe('express');
+    it.each(['forRoot', 'forRootAsync'] as const)('starts on Express with %s, mounts no routes and registers nothing global', async (registration) => {
+      const { ready, url } = await startApp(registration);
+      expect(ready.adapter).toBe('express');
+      expect(ready.globalEnhancers).toEqual([]);
+      expect([ready.globalGuards, ready.globalPipes, ready.globalFilters, ready.globalInterceptors]).toEqual([0, 0, 0, 0]);
+      for (const route of ['/exercise-cache', '/exercise-cache/stats', '/exercise-cache/lookup', '/metrics', '/health', '/dashboard']) {
+        expect({ route, status: (await fetch(url + route)).status }).toEqual({ route, status: 404 });
+      }
+      const answer = await fetch(url + exercisePath({ type: 'starts', difficulty: 1, topics: ['a'] }));
+      expect(answer.status).toBe(200);
+      expect(await answer.json()).toMatchObject({ question: 'Fill in: a' });
+    });
+
+    it("100 concurrent requests through the app's own route generate once; app.close() writes the counters", async () => {
+      const { process: child, url } = await startApp('forRootAsync', { GENERATION_MS: '500' });
+      const context = { type: 'express_one_process', difficulty: 2, topics: ['fractions'] };
+      const answers = await Promise.all(Array.from({ length: 100 }, () => fetch(url + exercisePath(context)).then(async (r) => ({ status: r.status, body: (await r.json()) as { id: string } }))));
+      expect(new Set(answers.map((a) => a.status))).toEqual(new Set([200]));
+      expect(new Set(answers.map((a) => a.body.id)).size).toBe(1);
+      expect(await (await fetch(`${url}/generations`)).json()).toEqual({ generations: 1 });
+      // The 100 callers above missed together (one generated, the rest waited for it); 10 more are hits.
+      for (let i = 0; i < 10; i++) expect((await fetch(url + exercisePath(context))).status).toBe(200);
+      const usage = async () => (await db.pool.query('SELECT usage_count::int AS n FROM exercise_cache WHERE exercise_type = $1', [context.type])).rows[0].n;
+      // Hits are buffered (flushed every minute in this app): none written yet...
+      expect(await usage()).toBe(0);
+      child.send('close');
+      await child.jsonLine<{ closed: boolean }>((line) => line.closed === true, 60_000);
+      // ...and all written once app.close() has resolved.
+      expect(await usage()).toBe(10);
+      await child.ended;
+    });
+
+    it('two app processes on one database, 50 requests each at once, generate once', async () => {
+      const apps = await Promise.all([startApp('forRoot', { GENERATION_MS: '500' }), startApp('forRootAsync', { GENERATION_MS: '500' })]);
+      const context = { type: 'express_two_processes', difficulty: 4, topics: ['verbs', 'tenses'] };
+      const answers = await Promise.all(apps.flatMap(({ url }) => Array.from({ length: 50 }, () => fetch(url + exercisePath(context)).then((r) => r.json() as Promise<{ id: string }>))));
+      expect(new Set(answers.map((a) => a.id)).size).toBe(1);
+      const generations = await Promise.all(apps.map(async ({ url }) => ((await (await fetch(`${url}/generations`)).json()) as { generations: number }).generations));
+      expect(generations.reduce((a, b) => a + b, 0)).toBe(1);
+      const { rows } = await db.pool.query('SELECT count(*)::int AS n FROM exercise_cache WHERE exercise_type = $1', [context.type]);
+      expect(rows[0].n).toBe(1);
+      expect(lastJsonLine<Ready>(apps[0].process.output()).adapter).toBe('express');
+    });
   });
 
   /**
