@@ -1,5 +1,6 @@
 import { cacheKeyFor } from '../../src/cache/cache-key';
 import { ExerciseCacheService, NotCachedError } from '../../src/cache/exercise-cache.service';
+import { LeaseRepository } from '../../src/cache/lease.repository';
 import { MetricsRegistry } from '../../src/metrics/metrics-registry';
 import { TestApp, startTestApp } from '../support/test-app';
 import { TestDatabase, createTestDatabase } from '../support/test-database';
@@ -84,7 +85,7 @@ describe(`${ExerciseCacheService.name} stale-while-revalidate`, () => {
     expect(refreshed).toContain('exercise_cache_background_refreshes_total{outcome="refreshed"} 1');
   });
 
-  it('a second stale answer after the refresh stored does not refresh again (the slot is re-read under the lease)', async () => {
+  it('once the refresh has stored, callers on the other replica get the new exercise and nothing is generated again', async () => {
     const context = await storeExpired('swr_once', 30);
     const first = gatedGenerator('first');
     await cacheA.getOrGenerate(context, first.generate);
@@ -95,6 +96,35 @@ describe(`${ExerciseCacheService.name} stale-while-revalidate`, () => {
     expect(await cacheB.getOrGenerate(context, second.generate)).toMatchObject({ id: 'first-1' });
     second.release();
     expect(second.generate).not.toHaveBeenCalled();
+  });
+
+  it("a refresh whose lease comes free only after another replica's refresh stored re-reads the slot and generates nothing", async () => {
+    const context = await storeExpired('swr_reread', 30);
+    const first = gatedGenerator('first');
+    const second = gatedGenerator('second');
+    second.release();
+    const acquire = LeaseRepository.prototype.acquire;
+    let calls = 0;
+    // B read the stale entry before A stored; B's lease attempt lands only after A stored and released.
+    const spy = jest.spyOn(LeaseRepository.prototype, 'acquire').mockImplementation(async function (this: LeaseRepository, ...args) {
+      calls += 1;
+      if (calls === 2) await pollUntil(async () => (await storedExercise('swr_reread'))?.id === 'first-1', Boolean, { what: "A's refresh to be stored" });
+      if (calls === 2) await pollUntil(async () => (await db.pool.query('SELECT 1 FROM exercise_cache_leases WHERE lease_key = $1', [cacheKeyFor(context)])).rowCount === 0, Boolean, { what: "A's lease to end" });
+      return acquire.apply(this, args);
+    });
+    const skippedOnB = async () => Number(/exercise_cache_background_refreshes_total\{outcome="skipped"\} (\d+)/.exec(await metrics(b))?.[1]);
+    const skippedBefore = await skippedOnB();
+    try {
+      expect(await cacheA.getOrGenerate(context, first.generate)).toEqual({ question: 'old swr_reread' });
+      await pollUntil(() => first.generate.mock.calls.length === 1, Boolean, { what: "A's refresh" });
+      expect(await cacheB.getOrGenerate(context, second.generate)).toEqual({ question: 'old swr_reread' });
+      first.release();
+      await pollUntil(() => calls >= 2, Boolean, { what: "B's lease attempt" });
+      await pollUntil(skippedOnB, (n) => n === skippedBefore + 1, { what: "B's refresh to end, skipped" });
+      expect(second.generate).not.toHaveBeenCalled();
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('a failing background refresh is logged and counted, never an unhandled rejection; the stale entry keeps answering', async () => {
