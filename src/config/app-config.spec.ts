@@ -36,6 +36,13 @@ describe(validateConfig.name, () => {
       expect(config.API_KEYS).toBeUndefined();
     });
 
+    it('turns stale-while-revalidate off by default and refuses a window outside 0..2592000, naming it', () => {
+      expect(validateConfig({}).STALE_WHILE_REVALIDATE_SECONDS).toBe(0);
+      expect(validateConfig({ STALE_WHILE_REVALIDATE_SECONDS: '300' }).STALE_WHILE_REVALIDATE_SECONDS).toBe(300);
+      expect(rejectionOf({ STALE_WHILE_REVALIDATE_SECONDS: '-1' }).message).toContain('STALE_WHILE_REVALIDATE_SECONDS');
+      expect(rejectionOf({ STALE_WHILE_REVALIDATE_SECONDS: '2592001' }).message).toContain('STALE_WHILE_REVALIDATE_SECONDS');
+    });
+
     it('treats an empty variable as unset', () => {
       expect(validateConfig({ MAX_ENTRIES: '', CLEANUP_CRON: '' })).toMatchObject({ MAX_ENTRIES: 10000, CLEANUP_CRON: '0 3 * * *' });
     });

@@ -10,6 +10,12 @@ describe(createExerciseCache.name, () => {
     expect(create).toThrow(`${name} is not an option of exercise-cache`);
   });
 
+  it.each([-1, 2_592_001, 1.5, '60'])('refuses staleWhileRevalidateSeconds: %p, naming the option and its range', (value) => {
+    const create = () => createExerciseCache({ databaseUrl: NOWHERE, staleWhileRevalidateSeconds: value } as never);
+    expect(create).toThrow(InvalidCacheRequestError);
+    expect(create).toThrow('staleWhileRevalidateSeconds must be an integer from 0 to 2592000');
+  });
+
   describe('maintenance', () => {
     it.each([
       ['yes', 'maintenance must be true, false or an object with cleanupIntervalMs, evictIntervalMs, refreshIntervalMs'],

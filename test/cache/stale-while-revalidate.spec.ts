@@ -150,6 +150,7 @@ describe(`${ExerciseCacheService.name} stale-while-revalidate`, () => {
     expect(await cacheA.get(context)).toBeNull();
     expect(await cacheA.get(context, { maxStaleSeconds: 60 })).toBeNull();
     expect(await cacheA.get(context, { maxStaleSeconds: 300 })).toEqual({ question: 'old swr_max_stale' });
+    await expect(cacheA.get(context, { maxStaleSeconds: -1 })).rejects.toThrow('maxStaleSeconds must be an integer from 0 to 2592000');
   });
 
   it('onlyIfCached: a miss in getOrGenerate throws NotCachedError, never generates or leases', async () => {

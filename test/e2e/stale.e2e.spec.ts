@@ -58,6 +58,15 @@ describe('stale answers (REST)', () => {
     expect((await lookup('stale_only').set('Cache-Control', 'only-if-cached, max-stale=60').expect(200)).headers['x-cache']).toBe('STALE');
   });
 
+  it('refuses a staleWhileRevalidateSeconds outside 0..2592000 with a 400 naming it, storing nothing', async () => {
+    for (const value of [-1, 2_592_001, 'soon']) {
+      const res = await e.http().post('/exercise-cache').send(storeBody('stale_bad_window', ['a'], { staleWhileRevalidateSeconds: value })).expect(400);
+      expect(JSON.stringify(res.body.message)).toContain('staleWhileRevalidateSeconds');
+    }
+    const { rows } = await e.db.pool.query("SELECT 1 FROM exercise_cache WHERE exercise_type = 'stale_bad_window'");
+    expect(rows).toEqual([]);
+  });
+
   it('refuses a malformed max-stale with a 400 naming it', async () => {
     const res = await lookup('stale_bad').set('Cache-Control', 'max-stale=soon').expect(400);
     expect(JSON.stringify(res.body.message)).toContain('max-stale');
