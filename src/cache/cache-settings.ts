@@ -1,3 +1,5 @@
+import { MAX_ENTRIES_LIMIT, MAX_GENERATION_COST, MAX_TTL_SECONDS, MAX_VARIANTS } from './context-rules';
+
 /**
  * The tuning of the cache core. The HTTP service derives it from its environment configuration
  * (src/config/cache-settings.ts); the package takes the same names as options.
@@ -66,10 +68,10 @@ type NumericSetting = Exclude<keyof CacheSettings, 'l1Enabled'>;
 
 /** Allowed range of each numeric setting: the limits the service's environment variables have. */
 const RANGES: Record<NumericSetting, { min: number; max: number; integer: boolean }> = {
-  defaultTtlSeconds: { min: 1, max: 2_592_000, integer: true },
-  defaultGenerationCost: { min: 0, max: 9999, integer: false },
-  maxEntries: { min: 1, max: 100_000_000, integer: true },
-  variantsPerContext: { min: 1, max: 20, integer: true },
+  defaultTtlSeconds: { min: 1, max: MAX_TTL_SECONDS, integer: true },
+  defaultGenerationCost: { min: 0, max: MAX_GENERATION_COST, integer: false },
+  maxEntries: { min: 1, max: MAX_ENTRIES_LIMIT, integer: true },
+  variantsPerContext: { min: 1, max: MAX_VARIANTS, integer: true },
   evictEveryWrites: { min: 0, max: 10_000_000, integer: true },
   l1MaxEntries: { min: 1, max: 10_000_000, integer: true },
   l1MaxBytes: { min: 1024, max: 8 * 1024 * 1024 * 1024, integer: true },
@@ -79,8 +81,8 @@ const RANGES: Record<NumericSetting, { min: number; max: number; integer: boolea
   singleFlightWaitMs: { min: 0, max: 600000, integer: true },
   lockPoolSize: { min: 1, max: 200, integer: true },
   connectTimeoutMs: { min: 100, max: 600000, integer: true },
-  staleIfErrorSeconds: { min: 0, max: 2_592_000, integer: true },
-  staleWhileRevalidateSeconds: { min: 0, max: 2_592_000, integer: true },
+  staleIfErrorSeconds: { min: 0, max: MAX_TTL_SECONDS, integer: true },
+  staleWhileRevalidateSeconds: { min: 0, max: MAX_TTL_SECONDS, integer: true },
 };
 
 /**

@@ -11,6 +11,7 @@ import {
   Min,
   validateSync,
 } from 'class-validator';
+import { MAX_ENTRIES_LIMIT, MAX_GENERATION_COST, MAX_TTL_SECONDS, MAX_VARIANTS } from '../cache/context-rules';
 import { IsCronExpression, IsPostgresUrl, IsTimeZone } from './config-validators';
 
 const toInt = ({ value }: { value: unknown }) =>
@@ -83,27 +84,27 @@ export class AppConfig {
   @Transform(toBool) @IsBoolean()
   MIGRATE_ON_START = true;
 
-  @Transform(toInt) @IsInt() @Min(1) @Max(2592000)
+  @Transform(toInt) @IsInt() @Min(1) @Max(MAX_TTL_SECONDS)
   CACHE_DEFAULT_TTL_SECONDS = 86400;
 
-  @Transform(toNumber) @IsNumber() @Min(0) @Max(9999)
+  @Transform(toNumber) @IsNumber() @Min(0) @Max(MAX_GENERATION_COST)
   CACHE_DEFAULT_GENERATION_COST = 0.003;
 
-  @Transform(toInt) @IsInt() @Min(1) @Max(100_000_000)
+  @Transform(toInt) @IsInt() @Min(1) @Max(MAX_ENTRIES_LIMIT)
   MAX_ENTRIES = 10000;
 
-  @Transform(toInt) @IsInt() @Min(1) @Max(20)
+  @Transform(toInt) @IsInt() @Min(1) @Max(MAX_VARIANTS)
   VARIANTS_PER_CONTEXT = 1;
 
   /** getOrGenerate serves an entry expired at most this long ago when generate() fails (0: never). */
-  @Transform(toInt) @IsInt() @Min(0) @Max(2_592_000)
+  @Transform(toInt) @IsInt() @Min(0) @Max(MAX_TTL_SECONDS)
   STALE_IF_ERROR_SECONDS = 0;
 
   /**
    * Entries written without their own staleWhileRevalidateSeconds may be served stale this long
    * after expiring while one caller regenerates them in the background (0: never).
    */
-  @Transform(toInt) @IsInt() @Min(0) @Max(2_592_000)
+  @Transform(toInt) @IsInt() @Min(0) @Max(MAX_TTL_SECONDS)
   STALE_WHILE_REVALIDATE_SECONDS = 0;
 
   /** Run LRU eviction after every this many writes on a replica, between scheduled evictions. */
