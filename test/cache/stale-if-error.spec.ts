@@ -4,6 +4,7 @@ import { MetricsRegistry } from '../../src/metrics/metrics-registry';
 import { TestApp, startTestApp } from '../support/test-app';
 import { TestDatabase, createTestDatabase } from '../support/test-database';
 import { contextFor } from './cache-test-kit';
+import { expireEntry } from '../support/seed';
 
 /** Stale-if-error (RFC 5861): a failed generation falls back to a recently expired entry. */
 describe(`${ExerciseCacheService.name}.getOrGenerate stale-if-error`, () => {
@@ -25,7 +26,7 @@ describe(`${ExerciseCacheService.name}.getOrGenerate stale-if-error`, () => {
   async function storeExpired(label: string, secondsAgo: number, options: { generatorVersion?: string } = {}) {
     const context = contextFor(label);
     await cache.set(context, { question: `old ${label}` }, options);
-    await db.pool.query(`UPDATE exercise_cache SET created_at = now() - make_interval(secs => $2 + 3600), expires_at = now() - make_interval(secs => $2) WHERE cache_key = $1`, [cacheKeyFor(context), secondsAgo]);
+    await expireEntry(db.pool, cacheKeyFor(context), secondsAgo);
     return context;
   }
   const failing = () => jest.fn(async () => {

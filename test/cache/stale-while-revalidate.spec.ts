@@ -6,6 +6,7 @@ import { TestApp, startTestApp } from '../support/test-app';
 import { TestDatabase, createTestDatabase } from '../support/test-database';
 import { pollUntil } from '../support/poll';
 import { contextFor, gatedGenerator } from './cache-test-kit';
+import { expireEntry } from '../support/seed';
 
 /** Stale-while-revalidate (RFC 5861) in the library and Nest: stale at once, one refresh in the background. */
 describe(`${ExerciseCacheService.name} stale-while-revalidate`, () => {
@@ -37,10 +38,7 @@ describe(`${ExerciseCacheService.name} stale-while-revalidate`, () => {
   async function storeExpired(label: string, secondsAgo: number, options: { staleWhileRevalidateSeconds?: number; generatorVersion?: string } = {}) {
     const context = contextFor(label);
     await cacheA.set(context, { question: `old ${label}` }, options);
-    await db.pool.query(
-      `UPDATE exercise_cache SET created_at = now() - make_interval(secs => $2 + 3600), expires_at = now() - make_interval(secs => $2) WHERE cache_key = $1`,
-      [cacheKeyFor(context), secondsAgo],
-    );
+    await expireEntry(db.pool, cacheKeyFor(context), secondsAgo);
     return context;
   }
   const metrics = async (app: TestApp) => app.app.get(MetricsRegistry).metrics();

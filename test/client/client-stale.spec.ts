@@ -2,6 +2,7 @@ import { createExerciseCacheClient } from '../../src/client';
 import { cacheKeyFor } from '../../src/cache/cache-key';
 import { E2e, startE2e } from '../e2e/e2e-kit';
 import { pollUntil } from '../support/poll';
+import { expireEntry } from '../support/seed';
 
 /** The HTTP client with stale answers: cacheControl on lookups, stale-while-revalidate and stale-if-error in getOrGenerate. */
 describe('exercise-cache/client stale answers', () => {
@@ -16,10 +17,7 @@ describe('exercise-cache/client stale answers', () => {
 
   async function storeExpired(type: string, secondsAgo: number, staleWhileRevalidateSeconds = 0) {
     await createExerciseCacheClient({ baseUrl: e2e.t.url! }).set(context(type), { old: type }, { staleWhileRevalidateSeconds });
-    await e2e.db.pool.query(
-      `UPDATE exercise_cache SET created_at = now() - make_interval(secs => $2 + 3600), expires_at = now() - make_interval(secs => $2) WHERE cache_key = $1`,
-      [cacheKeyFor(context(type)), secondsAgo],
-    );
+    await expireEntry(e2e.db.pool, cacheKeyFor(context(type)), secondsAgo);
   }
 
   it('get sends cacheControl as Cache-Control: max-stale answers stale: true, only-if-cached on a miss is null', async () => {

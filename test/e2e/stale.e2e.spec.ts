@@ -1,5 +1,6 @@
 import { cacheKeyFor } from '../../src/cache/cache-key';
 import { E2e, startE2e, storeBody } from './e2e-kit';
+import { expireEntry } from '../support/seed';
 
 /** Stale answers over REST: stale-while-revalidate (RFC 5861) and max-stale (RFC 9111). */
 describe('stale answers (REST)', () => {
@@ -16,10 +17,7 @@ describe('stale answers (REST)', () => {
   /** Stores, then moves expiry `secondsAgo` into the past. */
   async function storeExpired(type: string, secondsAgo: number, extra: Record<string, unknown> = {}) {
     await e.http().post('/exercise-cache').send(storeBody(type, ['a'], extra)).expect(201);
-    await e.db.pool.query(
-      `UPDATE exercise_cache SET created_at = now() - make_interval(secs => $2 + 3600), expires_at = now() - make_interval(secs => $2) WHERE cache_key = $1`,
-      [cacheKeyFor(context(type)), secondsAgo],
-    );
+    await expireEntry(e.db.pool, cacheKeyFor(context(type)), secondsAgo);
   }
 
   it('answers an entry within its stale-while-revalidate window: 200, X-Cache: STALE, Age, Cache-Control with the window left', async () => {

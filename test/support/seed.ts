@@ -135,3 +135,14 @@ export async function cacheKeys(db: Queryable, where = 'true'): Promise<string[]
   const { rows } = await db.query<{ cache_key: string }>(`SELECT cache_key FROM exercise_cache WHERE ${where} ORDER BY cache_key`);
   return rows.map((r) => r.cache_key);
 }
+
+/**
+ * Moves an entry's expiry `secondsAgo` into the past (stored an hour before that, so the
+ * expires_at > created_at CHECK holds): an expired entry, for stale-answer tests.
+ */
+export async function expireEntry(db: Queryable, key: string, secondsAgo: number): Promise<void> {
+  await db.query(
+    `UPDATE exercise_cache SET created_at = now() - make_interval(secs => $2 + 3600), expires_at = now() - make_interval(secs => $2) WHERE cache_key = $1`,
+    [key, secondsAgo],
+  );
+}
