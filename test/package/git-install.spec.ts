@@ -65,10 +65,10 @@ describe('exercise-cache installed from a git URL (built by prepare)', () => {
 
   it('runs the bin: npx exercise-cache --help, then migrate', async () => {
     const help = await app.exec('npx', ['exercise-cache', '--help']);
-    expect(help.code).toBe(0);
+    expect(help).toMatchObject({ code: 0 }); // on failure jest prints its stdout and stderr
     expect(help.stdout).toMatch(/migrate/);
     const migrated = await app.exec('npx', ['exercise-cache', 'migrate'], { DATABASE_URL: db.url });
-    expect(migrated.code).toBe(0);
+    expect(migrated).toMatchObject({ code: 0 });
     const { rows } = await db.pool.query("SELECT count(*)::int AS n FROM _prisma_migrations WHERE finished_at IS NOT NULL");
     expect(rows[0].n).toBeGreaterThan(0);
   });

@@ -113,7 +113,7 @@ describe('exercise-cache installed from its tarball into a plain Node app (no Ne
       CALLERS: '100',
       CONTEXT: JSON.stringify({ type: 'one_process', difficulty: 2, topics: ['fractions'] }),
     });
-    expect(result.code).toBe(0);
+    expect(result).toMatchObject({ code: 0 });
     const { generations, ids, frameworkModules } = lastJsonLine<{ generations: number; ids: string[]; frameworkModules: string[] }>(result.stdout);
     expect(generations).toBe(1);
     expect(ids).toHaveLength(1);
