@@ -12,6 +12,8 @@ import { loadFromBuild } from './product-build';
 export interface BenchDatabase {
   url: string;
   name: string;
+  /** The server's maintenance database, for creating sibling databases on the same server. */
+  adminUrl: string;
   /** Where it runs, for the report (password redacted). */
   source: string;
   serverVersion: string;
@@ -45,6 +47,7 @@ export async function openBenchDatabase(adminUrl: string | undefined, dist: stri
   return {
     url,
     name,
+    adminUrl,
     source: embedded ? `embedded PostgreSQL (temporary, port ${embedded.port})` : `DATABASE_URL ${redactUrl(adminUrl)}`,
     serverVersion,
     drop: async () => {

@@ -16,7 +16,8 @@ import { LoadShape, runLoad } from './load';
 import { measureMaintenance } from './maintenance';
 import { BenchOptions, BenchUsageError, parseOptions } from './options';
 import { PRODUCT_DIST, REPOSITORY_ROOT, loadFromBuild } from './product-build';
-import { BenchResults, LoadRun, Scenario, ServerId, compareWorkarounds, computeRatios, evaluateTargets, render, serviceWithout } from './report';
+import { PreviousBuild, PreviousDatabase, copyRows, missingInBuild, openPreviousDatabase, snapshotPreviousBuild } from './previous-build';
+import { BenchResults, LoadRun, Scenario, ServerId, compareBuilds, compareWorkarounds, computeRatios, evaluateTargets, render, serviceWithout } from './report';
 import { absentContext, exerciseFor, lookupPath, postedContext, seedEntries, seededContext, withIndexesRebuilt } from './seed';
 import { ServerProcess } from './server-process';
 
@@ -34,6 +35,9 @@ async function main(): Promise<void> {
   const resultsDir = path.resolve(options.resultsDir);
   await mkdir(resultsDir, { recursive: true });
   if (!existsSync(path.join(PRODUCT_DIST, 'main.js'))) throw new Error(`${path.join(PRODUCT_DIST, 'main.js')} is missing: run npm run build first`);
+  const compareWith = options.compareWith === undefined ? undefined : path.resolve(options.compareWith);
+  const missing = compareWith ? missingInBuild(compareWith) : [];
+  if (missing.length > 0) throw new BenchUsageError(`--compare-with ${compareWith}: not a built checkout, missing ${missing.join(', ')} (run npm ci and npm run build there)`);
 
   const startedAt = new Date();
   const code = codeUnderTest();
@@ -42,13 +46,22 @@ async function main(): Promise<void> {
   let database: BenchDatabase | undefined;
   let pool: Pool | undefined;
   let snapshot: CodeSnapshot | undefined;
+  let previous: PreviousBuild | undefined;
+  let previousDatabase: PreviousDatabase | undefined;
+  let previousPool: Pool | undefined;
   const cleanup = async () => {
     await snapshot?.remove();
     snapshot = undefined;
     for (const server of servers.values()) await server.stop().catch(() => undefined);
     servers.clear();
+    await previous?.remove();
+    previous = undefined;
     await pool?.end().catch(() => undefined);
     pool = undefined;
+    await previousPool?.end().catch(() => undefined);
+    previousPool = undefined;
+    await previousDatabase?.drop();
+    previousDatabase = undefined;
     await database?.drop();
     database = undefined;
   };
@@ -59,6 +72,7 @@ async function main(): Promise<void> {
     if (snapshot.builtAt !== code.distBuiltAt) notes.push('dist/ was rebuilt while the bench started: the measured build may not be the commit named above');
     const CHILD_DIST = snapshot.dist;
     const CHILD_BENCH_DIST = snapshot.benchDist;
+    if (compareWith) previous = await snapshotPreviousBuild(compareWith, resultsDir);
     database = await openBenchDatabase(process.env.DATABASE_URL, CHILD_DIST, log);
     log(`bench database ${database.name} on ${database.source}, PostgreSQL ${database.serverVersion}`);
     pool = new Pool({ connectionString: database.url, max: 4 });
@@ -80,6 +94,20 @@ async function main(): Promise<void> {
     const seedMs = performance.now() - started;
     log(`seeded ${options.entries} entries in ${(seedMs / 1000).toFixed(1)} s`);
 
+    // The previous build gets its own database, migrated by its own migrations, holding the same rows.
+    let previousRepository: InstanceType<typeof ExerciseCacheRepository> | undefined;
+    let rowsCopied: Record<string, number> = {};
+    if (previous) {
+      const copyStarted = performance.now();
+      previousDatabase = await openPreviousDatabase(database, previous, log);
+      rowsCopied = await copyRows(database.url, previousDatabase.url);
+      previousPool = new Pool({ connectionString: previousDatabase.url, max: 4 });
+      const previousRepositoryClass = loadFromBuild<typeof import('../src/cache/exercise-cache.repository')>(previous.dist, 'cache/exercise-cache.repository').ExerciseCacheRepository;
+      const previousNames = loadFromBuild<typeof import('../src/database/sql-names')>(previous.dist, 'database/sql-names').cacheSqlNames();
+      previousRepository = new previousRepositoryClass(previousPool, previousNames);
+      log(`previous build ${previous.commit}: database ${previousDatabase.name} migrated by its own migrations, rows copied ${JSON.stringify(rowsCopied)} in ${((performance.now() - copyStarted) / 1000).toFixed(1)} s`);
+    }
+
     const hitContexts = Array.from({ length: options.distinctUrls }, (_, k) => seededContext(Math.floor((k * options.entries) / options.distinctUrls)));
     const missContexts = Array.from({ length: options.distinctUrls }, (_, k) => absentContext(k));
     // The ceiling answers from memory: it gets the seeded entries its hit runs request, read here.
@@ -89,13 +117,13 @@ async function main(): Promise<void> {
 
     const PROBE = () => path.join(CHILD_BENCH_DIST, 'bench', 'memory-probe.js');
     const maxEntries = Math.min(100_000_000, options.entries + 1_000_000);
-    const serviceEnv = (l1: boolean): Record<string, string> => ({
+    const serviceEnv = (l1: boolean, databaseUrl = database!.url): Record<string, string> => ({
       NODE_ENV: 'production',
       API_KEYS: API_KEY,
       LOG_LEVEL: 'info',
       LOG_PRETTY: 'false',
       HOST: '127.0.0.1',
-      DATABASE_URL: database!.url,
+      DATABASE_URL: databaseUrl,
       MIGRATE_ON_START: 'false',
       DATABASE_POOL_SIZE: String(options.poolSize),
       RATE_LIMIT_MAX: '100000000',
@@ -106,10 +134,13 @@ async function main(): Promise<void> {
     const startService = (id: ServerId, l1: boolean, nodeFlags: string[] = [], extraEnv: Record<string, string> = {}) =>
       ServerProcess.start({ name: id, script: path.join(CHILD_DIST, 'main.js'), env: { ...serviceEnv(l1), ...extraEnv }, nodeFlags, probe: PROBE(), logFile: path.join(resultsDir, `${id}.log`), readyPath: lookupPath(missContexts[0]), headers: AUTH });
 
+    const startPrevious = (id: 'previous-l1-on' | 'previous-l1-off') =>
+      ServerProcess.start({ name: id, script: path.join(previous!.dist, 'main.js'), env: serviceEnv(id === 'previous-l1-on', previousDatabase!.url), probe: PROBE(), logFile: path.join(resultsDir, `${id}.log`), readyPath: lookupPath(missContexts[0]), headers: AUTH });
+
     const startReference = (id: 'baseline' | 'ceiling', nodeFlags: string[] = []) =>
       ServerProcess.start({ name: id, script: path.join(CHILD_BENCH_DIST, 'bench', `${id}-server.js`), env: referenceEnv, nodeFlags, probe: PROBE(), logFile: path.join(resultsDir, `${id}.log`), readyPath: '/' });
 
-    log(`starting the ${4 + options.without.length} servers, each in its own process`);
+    log(`starting the ${4 + options.without.length + (previous ? 2 : 0)} servers, each in its own process`);
     servers.set('service-l1-on', await startService('service-l1-on', true));
     servers.set('service-l1-off', await startService('service-l1-off', false));
     servers.set('baseline', await startReference('baseline'));
@@ -119,16 +150,26 @@ async function main(): Promise<void> {
       const id = serviceWithout(workaround);
       servers.set(id, await startService(id, true, switches, { BENCH_WITHOUT: workaround, BENCH_PRODUCT_DIST: CHILD_DIST }));
     }
+    if (previous) {
+      servers.set('previous-l1-on', await startPrevious('previous-l1-on'));
+      servers.set('previous-l1-off', await startPrevious('previous-l1-off'));
+    }
     for (const [id, server] of servers) await sanityCheck(id, server, hitContexts[0], missContexts[0]);
 
     let writeSerial = 0;
     let removedUpTo = 0;
-    // POSTed entries are removed after each run so every run starts from the seeded table.
-    const removePosted = async () => {
+    // POSTed entries are removed after each run so every run starts from the seeded table; the
+    // previous build's POSTs went to its own database.
+    const isPrevious = (id: ServerId) => id.startsWith('previous');
+    const removePosted = async (ids: ServerId[]) => {
       const upTo = writeSerial;
       let next = removedUpTo;
+      const repositories = [...(ids.some((id) => !isPrevious(id)) ? [repository] : []), ...(previousRepository && ids.some(isPrevious) ? [previousRepository] : [])];
       const worker = async () => {
-        while (next < upTo) await repository.deleteByContext(contextKeyFor(postedContext(next++)));
+        while (next < upTo) {
+          const contextKey = contextKeyFor(postedContext(next++));
+          for (const target of repositories) await target.deleteByContext(contextKey);
+        }
       };
       await Promise.all([worker(), worker(), worker(), worker()]);
       removedUpTo = upTo;
@@ -148,20 +189,23 @@ async function main(): Promise<void> {
     };
     const runs: LoadRun[] = [];
     const accounting = new CpuAccounting(pool, !process.env.DATABASE_URL);
+    // The previous build's PostgreSQL backends are those of its own database.
+    const previousAccounting = previousPool ? new CpuAccounting(previousPool, !process.env.DATABASE_URL) : accounting;
+    const accountingFor = (id: ServerId) => (isPrevious(id) ? previousAccounting : accounting);
     const topConnections = Math.max(...options.connections);
     for (const scenario of ['GET hit', 'GET miss', 'POST'] as const) {
-      const ids = [...servers.keys()].filter((id) => scenario !== 'POST' || id.startsWith('service'));
+      const ids = [...servers.keys()].filter((id) => scenario !== 'POST' || id.startsWith('service') || isPrevious(id));
       if (options.warmupSeconds > 0) {
         for (const id of ids) await runLoad(servers.get(id)!.url, shapes[scenario], 16, options.warmupSeconds);
-        if (scenario === 'POST') await removePosted();
+        if (scenario === 'POST') await removePosted(ids);
       }
       for (const connections of options.connections) {
         for (const id of ids) {
           const server = servers.get(id)!;
           if (connections === topConnections) server.startSampling();
-          const before = await accounting.snapshot(server.pid);
+          const before = await accountingFor(id).snapshot(server.pid);
           const result = await runLoad(server.url, shapes[scenario], connections, options.durationSeconds);
-          const cpu = await accounting.since(before, server.pid);
+          const cpu = await accountingFor(id).since(before, server.pid);
           const memory = connections === topConnections ? server.stopSampling() : undefined;
           runs.push({ server: id, scenario, ...result, cpu, memory });
           log(
@@ -169,7 +213,7 @@ async function main(): Promise<void> {
               `p50 ${result.latencyMs.p50.toFixed(3)} ms  p99 ${result.latencyMs.p99.toFixed(3)} ms  ` +
               `server ${((1000 * cpu.serverMs) / Math.max(1, result.responses)).toFixed(0)} us/req  others ${((100 * cpu.othersMs) / cpu.capacityMs).toFixed(0)}% CPU  unexpected ${result.unexpected}`,
           );
-          if (scenario === 'POST') await removePosted();
+          if (scenario === 'POST') await removePosted([id]);
         }
       }
     }
@@ -177,7 +221,7 @@ async function main(): Promise<void> {
     for (const [id, server] of servers) {
       const code = await server.stop();
       if (code !== 0) notes.push(`${id} exited with code ${code} on SIGTERM`);
-      if (id.startsWith('service')) logSizes[id] = logSummary(server.spec.logFile);
+      if (id.startsWith('service') || isPrevious(id)) logSizes[id] = logSummary(server.spec.logFile);
     }
     servers.clear();
 
@@ -243,6 +287,7 @@ async function main(): Promise<void> {
         skipMaintenance: options.skipMaintenance,
         profile: options.profile,
         without: options.without,
+        compareWith: compareWith ?? null,
       },
       machine: machineInfo(database.serverVersion, database.source, startedAt),
       code,
@@ -259,6 +304,12 @@ async function main(): Promise<void> {
       load: runs,
       ratios: computeRatios(runs, options.connections),
       workarounds: compareWorkarounds(runs),
+      ...(previous
+        ? {
+            previous: { dir: previous.dir, commit: previous.commit, runFrom: 'a copy of its dist/ and prisma/ taken when the bench started (node_modules linked)', rowsCopied },
+            buildComparison: compareBuilds(runs),
+          }
+        : {}),
       inProcess,
       maintenance,
       memory: {

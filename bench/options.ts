@@ -23,6 +23,8 @@ export interface BenchOptions {
   profile: boolean;
   /** Workarounds to switch off, each in a service server of its own beside the usual ones. */
   without: Workaround[];
+  /** Another built checkout of this repository, measured beside this build in the same run. */
+  compareWith?: string;
   resultsDir: string;
 }
 
@@ -41,6 +43,9 @@ export const USAGE = `npm run bench -- [options]
   --without LIST       also run the service (L1 on) with each named workaround switched back to the
                        plain Nest or library way, in a server of its own, and compare server CPU per
                        request: ${Object.keys(WORKAROUNDS).join(', ')}, or all
+  --compare-with DIR   also run the service of another built checkout of this repository (its
+                       dist/main.js, on its own database migrated by its own migrations and holding
+                       the same rows), L1 on and L1 off, and compare it with this build per scenario
   --results DIR        where latest.json, latest.md, logs and profiles go (default bench/results)
 
 Uses DATABASE_URL when set (creating and dropping a database bench_<pid> there), else an embedded
@@ -97,6 +102,9 @@ export function parseOptions(argv: string[]): BenchOptions {
         break;
       case '--without':
         options.without = workaroundList(value());
+        break;
+      case '--compare-with':
+        options.compareWith = value();
         break;
       case '--results':
         options.resultsDir = value();

@@ -10,7 +10,7 @@ import { WORKAROUNDS, Workaround } from './workarounds';
 
 /** The service with one workaround switched back to the plain way (`--without`), L1 on. */
 export type ServiceWithout = `service-without-${Workaround}`;
-export type ServerId = 'service-l1-on' | 'service-l1-off' | 'baseline' | 'ceiling' | ServiceWithout;
+export type ServerId = 'service-l1-on' | 'service-l1-off' | 'baseline' | 'ceiling' | 'previous-l1-on' | 'previous-l1-off' | ServiceWithout;
 export type Scenario = 'GET hit' | 'GET miss' | 'POST';
 
 const LABELS: Record<string, string> = {
@@ -18,6 +18,8 @@ const LABELS: Record<string, string> = {
   'service-l1-off': 'service, L1 off',
   baseline: 'baseline: http + pg',
   ceiling: 'ceiling: Nest+Fastify, Map',
+  'previous-l1-on': 'previous build, L1 on',
+  'previous-l1-off': 'previous build, L1 off',
 };
 export const serverLabel = (id: ServerId): string => LABELS[id] ?? `service, L1 on, without ${id.slice('service-without-'.length)}`;
 export const serviceWithout = (workaround: Workaround): ServiceWithout => `service-without-${workaround}`;
@@ -45,6 +47,9 @@ export interface BenchResults {
   load: LoadRun[];
   ratios: Record<string, unknown>[];
   workarounds: WorkaroundComparison[];
+  /** `--compare-with`: the other build and this build against it. */
+  previous?: { dir: string; commit: string; runFrom: string; rowsCopied: Record<string, number> };
+  buildComparison?: BuildComparison[];
   inProcess?: InProcessResult;
   maintenance?: MaintenanceResult;
   memory: Record<string, unknown>;
@@ -95,6 +100,41 @@ export function compareWorkarounds(runs: LoadRun[]): WorkaroundComparison[] {
   });
 }
 
+/** This build's service against the previous build's (`--compare-with`), same scenario, connections and L1. */
+export interface BuildComparison {
+  scenario: Scenario;
+  connections: number;
+  l1: 'on' | 'off';
+  requestsPerSecondThis: number;
+  requestsPerSecondPrevious: number;
+  /** Above 1: this build serves more requests per second. */
+  rpsThisOverPrevious: number | null;
+  serverUsPerRequestThis: number | null;
+  serverUsPerRequestPrevious: number | null;
+  /** Above 1: this build spends more server CPU per request (the figure the machine's noise disturbs least). */
+  cpuThisOverPrevious: number | null;
+}
+
+export function compareBuilds(runs: LoadRun[]): BuildComparison[] {
+  return runs.flatMap((previous) => {
+    const l1 = previous.server === 'previous-l1-on' ? 'on' : previous.server === 'previous-l1-off' ? 'off' : undefined;
+    const current = l1 && find(runs, `service-l1-${l1}`, previous.scenario, previous.connections);
+    if (!l1 || !current) return [];
+    const us = [serverUsPerRequest(current) ?? null, serverUsPerRequest(previous) ?? null];
+    return [{
+      scenario: previous.scenario,
+      connections: previous.connections,
+      l1,
+      requestsPerSecondThis: Math.round(current.requestsPerSecond),
+      requestsPerSecondPrevious: Math.round(previous.requestsPerSecond),
+      rpsThisOverPrevious: round(ratio(current.requestsPerSecond, previous.requestsPerSecond)),
+      serverUsPerRequestThis: round(us[0], 1),
+      serverUsPerRequestPrevious: round(us[1], 1),
+      cpuThisOverPrevious: round(ratio(us[0] ?? undefined, us[1] ?? undefined)),
+    }];
+  });
+}
+
 /** Every service/baseline, service/ceiling and baseline/ceiling ratio of throughput and latency. */
 export function computeRatios(runs: LoadRun[], connections: number[]): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = [];
@@ -102,6 +142,15 @@ export function computeRatios(runs: LoadRun[], connections: number[]): Record<st
     for (const c of connections) {
       const get = (s: ServerId) => find(runs, s, scenario, c);
       const [on, off, base, ceil] = [get('service-l1-on'), get('service-l1-off'), get('baseline'), get('ceiling')];
+      const [prevOn, prevOff] = [get('previous-l1-on'), get('previous-l1-off')];
+      const previous = prevOn || prevOff
+        ? {
+            rps_previous_l1on_over_baseline: round(ratio(prevOn?.requestsPerSecond, base?.requestsPerSecond)),
+            rps_previous_l1off_over_baseline: round(ratio(prevOff?.requestsPerSecond, base?.requestsPerSecond)),
+            server_cpu_per_request_previous_l1on_over_baseline: round(ratio(serverUsPerRequest(prevOn), serverUsPerRequest(base))),
+            server_cpu_per_request_previous_l1off_over_baseline: round(ratio(serverUsPerRequest(prevOff), serverUsPerRequest(base))),
+          }
+        : {};
       out.push({
         scenario,
         connections: c,
@@ -122,6 +171,7 @@ export function computeRatios(runs: LoadRun[], connections: number[]): Record<st
         server_cpu_per_request_l1on_over_ceiling: round(ratio(serverUsPerRequest(on), serverUsPerRequest(ceil))),
         server_plus_pg_cpu_per_request_l1on_over_baseline: round(ratio(totalUsPerRequest(on), totalUsPerRequest(base))),
         server_plus_pg_cpu_per_request_l1off_over_baseline: round(ratio(totalUsPerRequest(off), totalUsPerRequest(base))),
+        ...previous,
       });
     }
   }
@@ -207,9 +257,20 @@ export function render(results: BenchResults, markdown: boolean): string {
   );
 
   out.push(h('Ratios (same run)'));
+  const withPrevious = results.previous !== undefined;
+  const previousHeader = withPrevious ? ['rps prev on/base', 'rps prev off/base', 'srv cpu/req prev on/base', 'srv cpu/req prev off/base'] : [];
+  const previousCells = (r: Record<string, unknown>) =>
+    withPrevious
+      ? [
+          fmt(r.rps_previous_l1on_over_baseline as number | null, 2),
+          fmt(r.rps_previous_l1off_over_baseline as number | null, 2),
+          fmt(r.server_cpu_per_request_previous_l1on_over_baseline as number | null, 2),
+          fmt(r.server_cpu_per_request_previous_l1off_over_baseline as number | null, 2),
+        ]
+      : [];
   out.push(
     table(
-      ['scenario', 'conns', 'rps on/base', 'rps off/base', 'on/ceiling', 'off/ceiling', 'base/ceiling', 'p50 on/base', 'p50 off/base', 'p99 on/base', 'p99 off/base', 'srv cpu/req on/base', 'srv cpu/req off/base', '+pg on/base', '+pg off/base'],
+      ['scenario', 'conns', 'rps on/base', 'rps off/base', 'on/ceiling', 'off/ceiling', 'base/ceiling', 'p50 on/base', 'p50 off/base', 'p99 on/base', 'p99 off/base', 'srv cpu/req on/base', 'srv cpu/req off/base', '+pg on/base', '+pg off/base', ...previousHeader],
       results.ratios.map((r) => [
         r.scenario as string,
         r.connections as number,
@@ -226,6 +287,7 @@ export function render(results: BenchResults, markdown: boolean): string {
         fmt(r.server_cpu_per_request_l1off_over_baseline as number | null, 2),
         fmt(r.server_plus_pg_cpu_per_request_l1on_over_baseline as number | null, 2),
         fmt(r.server_plus_pg_cpu_per_request_l1off_over_baseline as number | null, 2),
+        ...previousCells(r),
       ]),
       markdown,
     ),
@@ -311,6 +373,23 @@ export function render(results: BenchResults, markdown: boolean): string {
   if (results.notes.length > 0) {
     out.push(h('Notes'));
     out.push(results.notes.map((n) => `- ${n}`).join('\n'));
+  }
+
+  if (results.previous && results.buildComparison) {
+    const p = results.previous;
+    out.push(h(`This build (${results.code.commit}) vs ${p.commit} (${p.dir}), same run`));
+    out.push(
+      `The previous build served from ${p.runFrom}, on a database of its own migrated by its own migrations and holding the same rows (${Object.entries(p.rowsCopied).map(([t, n]) => `${t}: ${n}`).join(', ') || 'none'}). ` +
+        'rps this/prev above 1: this build serves more; srv cpu/req this/prev above 1: this build spends more server CPU per request (the figure least disturbed by other load).' +
+        (markdown ? '\n' : ''),
+    );
+    out.push(
+      table(
+        ['scenario', 'conns', 'L1', 'req/s this', 'req/s prev', 'rps this/prev', 'srv us/req this', 'srv us/req prev', 'srv cpu/req this/prev'],
+        results.buildComparison.map((c) => [c.scenario, c.connections, c.l1, c.requestsPerSecondThis, c.requestsPerSecondPrevious, fmt(c.rpsThisOverPrevious, 2), fmt(c.serverUsPerRequestThis, 0), fmt(c.serverUsPerRequestPrevious, 0), fmt(c.cpuThisOverPrevious, 2)]),
+        markdown,
+      ),
+    );
   }
   return out.join('\n') + '\n';
 }
