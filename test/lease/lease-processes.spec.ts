@@ -19,11 +19,13 @@ interface Worker {
   child: ChildProcess;
   output(): string;
   done: Promise<WorkerOutput>;
+  /** Standby workers only: starts its calls. */
+  go(): void;
 }
 
 /** An application process using exercise-cache/client from dist/ (see support/client-worker.js). */
 function startWorker(options: Record<string, unknown>): Worker {
-  const child = spawn(process.execPath, [WORKER, JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [WORKER, JSON.stringify(options)], { stdio: [options.standby ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
@@ -35,8 +37,11 @@ function startWorker(options: Record<string, unknown>): Worker {
       else reject(new Error(`worker ${String(options.name)} exited with ${code ?? signal}:\n${stdout}\n${stderr}`));
     }),
   );
-  return { child, output: () => stdout, done };
+  return { child, output: () => stdout, done, go: () => child.stdin!.end('go\n') };
 }
+
+/** What the workers' clients allow one HTTP call (timeoutMs in support/client-worker.js). */
+const CLIENT_TIMEOUT_MS = 10000;
 
 /** Two service replicas (node dist/main.js) on one database; application processes use the client. */
 describe('leases across replicas and client processes', () => {
@@ -45,7 +50,12 @@ describe('leases across replicas and client processes', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    servers = await Promise.all([0, 1].map(() => startServerProcess({ DATABASE_URL: db.url })));
+    // 150 concurrent calls queue for each replica's pool; on a loaded machine that queue can outlast
+    // the default connect timeout (which also bounds the wait for a pooled connection), and each
+    // 503 sends a caller to generate without the cache. Servers here give the database as long as
+    // the clients give the servers, so only a client's own timeout can end a call.
+    const env = { DATABASE_URL: db.url, DATABASE_CONNECT_TIMEOUT_MS: String(CLIENT_TIMEOUT_MS) };
+    servers = await Promise.all([0, 1].map(() => startServerProcess(env)));
   });
   afterAll(async () => {
     await Promise.all(servers.map((server) => server.stop()));
@@ -67,6 +77,8 @@ describe('leases across replicas and client processes', () => {
       startWorker({ name, type, urls: i === 1 ? [...urls].reverse() : urls, contexts: 10, callers: 50, generateMs: 300, leaseSeconds: 30, waitMs: 10000 }),
     );
     const outputs = await Promise.all(workers.map((worker) => worker.done));
+    // First, as it names the cause of any extra generation (a 503, a timeout).
+    expect(outputs.flatMap((output) => output.warnings)).toEqual([]);
 
     const generations = outputs.flatMap((output) => output.generations);
     expect(generations.map((g) => g.topic).sort()).toEqual(Array.from({ length: 10 }, (_, i) => `topic-${i}`).sort());
@@ -79,24 +91,31 @@ describe('leases across replicas and client processes', () => {
       expect(stored).toEqual({ id: generations.find((g) => g.topic === topic)!.id, topic });
       expect(results.filter((result) => result.topic === topic).map((result) => result.exercise)).toEqual(Array(15).fill(stored));
     }
-    expect(outputs.flatMap((output) => output.warnings)).toEqual([]);
     // Both replicas served waiters: the coalescing crossed replicas through LISTEN/NOTIFY.
     for (const server of servers) expect(await leaseMetric(server, 'coalesced')).toBeGreaterThan(0);
   });
 
   it('a holder killed mid-generation is replaced after its lease: a waiting caller on the other replica generates once', async () => {
     const type = 'lease_killed';
-    const holder = startWorker({ name: 'doomed', mode: 'hang', type, urls: [servers[0].url], contexts: 1, callers: 1, leaseSeconds: 2, waitMs: 10000 });
+    // The successor must reach replica B while the holder's lease still runs. It is started ahead
+    // (a node process can take seconds to start on a loaded machine), and the lease lasts a
+    // multiple of how long that start took: how slow the machine is right now.
+    const spawnedAt = Date.now();
+    const successor = startWorker({ name: 'successor', standby: true, type, urls: [servers[1].url], contexts: 1, callers: 1, generateMs: 10, leaseSeconds: 30, waitMs: 30000 });
+    await pollUntil(async () => successor.output(), (out) => out.includes('READY'), { what: 'the successor to load', timeoutMs: 30000 });
+    const leaseSeconds = Math.max(2, Math.ceil((4 * (Date.now() - spawnedAt)) / 1000));
+    const holder = startWorker({ name: 'doomed', mode: 'hang', type, urls: [servers[0].url], contexts: 1, callers: 1, leaseSeconds, waitMs: 10000 });
     holder.done.catch(() => undefined);
-    await pollUntil(async () => holder.output(), (out) => out.includes('GENERATING topic-0'));
+    await pollUntil(async () => holder.output(), (out) => out.includes('GENERATING topic-0'), { timeoutMs: 30000 });
     holder.child.kill('SIGKILL');
     const waitedBefore = await leaseMetric(servers[1], 'waited');
-    const successor = await startWorker({ name: 'successor', type, urls: [servers[1].url], contexts: 1, callers: 1, generateMs: 10, leaseSeconds: 30, waitMs: 10000 }).done;
+    successor.go();
+    const output = await successor.done;
     expect(await leaseMetric(servers[1], 'waited')).toBeGreaterThan(waitedBefore);
-    expect(successor.generations).toHaveLength(1);
-    expect(successor.results[0].exercise).toEqual(await storedExercise(type, 'topic-0'));
-    expect(successor.results[0].exercise!.id).toBe(successor.generations[0].id);
-  });
+    expect(output.generations).toHaveLength(1);
+    expect(output.results[0].exercise).toEqual(await storedExercise(type, 'topic-0'));
+    expect(output.results[0].exercise!.id).toBe(output.generations[0].id);
+  }, 120000);
 
   it('a client against a stopped service still generates and returns, and tells its logger', async () => {
     const stopped = servers.pop()!;

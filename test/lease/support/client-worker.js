@@ -1,7 +1,9 @@
 // One application server process using exercise-cache/client, imported by the package name as an
 // app would (package.json's exports map it to dist/client): `callers` concurrent getOrGenerate
 // calls, caller i on context i % contexts, spread over the given service URLs. The generator takes `generateMs`; in mode "hang" it announces itself and
-// never returns (the test kills the process mid-generation). Prints one JSON line at the end.
+// never returns (the test kills the process mid-generation). With `standby` it loads, prints READY and
+// starts only when a line arrives on stdin, so a test can time its calls without waiting for a
+// node process to start. Prints one JSON line at the end.
 'use strict';
 const { createExerciseCacheClient } = require('exercise-cache/client');
 
@@ -37,7 +39,15 @@ async function main() {
   process.stdout.write(`${JSON.stringify({ name: options.name, generations, results, warnings })}\n`);
 }
 
-main().catch((error) => {
-  process.stderr.write(`${error.stack}\n`);
-  process.exit(1);
-});
+function started() {
+  if (!options.standby) return Promise.resolve();
+  process.stdout.write('READY\n');
+  return new Promise((resolve) => process.stdin.once('data', resolve)).then(() => process.stdin.pause());
+}
+
+started()
+  .then(main)
+  .catch((error) => {
+    process.stderr.write(`${error.stack}\n`);
+    process.exit(1);
+  });
