@@ -81,6 +81,12 @@ export interface OutcomeCount {
   coalesced: number;
   misses: number;
   costSaved: number;
+  /**
+   * A miss in the row came from a caller about to generate and store (getOrGenerate, a lease
+   * holder): the row keeps its own type, namespace and version even when flushed before that
+   * first entry is stored (see ExerciseCacheRepository.writeUsage).
+   */
+  generating: boolean;
 }
 
 /** Where one lookup is counted: the group of its outcome row (besides the UTC day). */

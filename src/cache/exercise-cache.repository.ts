@@ -345,7 +345,8 @@ export class ExerciseCacheRepository {
    *
    * Lookups alone must not add rows without bound (any read key can invent types, namespaces and
    * versions): a type, namespace or generator version that has no stored entry and nothing served
-   * in the row is counted as UNKNOWN_TYPE_BUCKET.
+   * in the row is counted as UNKNOWN_TYPE_BUCKET, unless a miss in the row came from a caller about
+   * to generate and store (OutcomeCount.generating): its first entry may be stored after the flush.
    *
    * usage_count (an integer) stops at its maximum instead of overflowing: a hot entry that lives
    * long enough to be served 2^31 times must not make every later flush fail.
@@ -377,19 +378,20 @@ export class ExerciseCacheRepository {
                  INSERT INTO ${this.names.lookupStats} AS s
                    (day, exercise_type, difficulty, namespace, generator_version, hits, near_hits, stale, coalesced, misses, cost_saved)
                  SELECT o.day,
-                        CASE WHEN o.served > 0 OR EXISTS (SELECT 1 FROM ${this.names.exerciseCache} c WHERE c.exercise_type = o.exercise_type)
+                        CASE WHEN o.generating OR o.served > 0 OR EXISTS (SELECT 1 FROM ${this.names.exerciseCache} c WHERE c.exercise_type = o.exercise_type)
                              THEN o.exercise_type ELSE '${UNKNOWN_TYPE_BUCKET}' END,
                         o.difficulty,
-                        CASE WHEN o.namespace = '' OR o.served > 0 OR EXISTS (SELECT 1 FROM ${this.names.exerciseCache} c WHERE c.namespace = o.namespace)
+                        CASE WHEN o.namespace = '' OR o.generating OR o.served > 0 OR EXISTS (SELECT 1 FROM ${this.names.exerciseCache} c WHERE c.namespace = o.namespace)
                              THEN o.namespace ELSE '${UNKNOWN_TYPE_BUCKET}' END,
-                        CASE WHEN o.generator_version = '' OR o.served > 0
+                        CASE WHEN o.generator_version = '' OR o.generating OR o.served > 0
                                   OR EXISTS (SELECT 1 FROM ${this.names.exerciseCache} c WHERE c.generator_version = o.generator_version)
                              THEN o.generator_version ELSE '${UNKNOWN_TYPE_BUCKET}' END,
                         sum(o.hits), sum(o.near_hits), sum(o.stale), sum(o.coalesced), sum(o.misses), sum(o.cost_saved)
                  FROM (SELECT u.*, u.hits + u.near_hits + u.stale + u.coalesced AS served
                        FROM unnest($4::date[], $5::varchar[], $6::int[], $7::varchar[], $8::varchar[], $9::bigint[], $10::bigint[],
-                                   $11::bigint[], $12::bigint[], $13::bigint[], $14::numeric[])
-                            AS u(day, exercise_type, difficulty, namespace, generator_version, hits, near_hits, stale, coalesced, misses, cost_saved)) o
+                                   $11::bigint[], $12::bigint[], $13::bigint[], $14::numeric[], $15::boolean[])
+                            AS u(day, exercise_type, difficulty, namespace, generator_version, hits, near_hits, stale, coalesced, misses, cost_saved,
+                                 generating)) o
                  GROUP BY 1, 2, 3, 4, 5
                  ORDER BY 1, 2, 3, 4, 5
                  ON CONFLICT (day, exercise_type, difficulty, namespace, generator_version) DO UPDATE SET
@@ -415,6 +417,7 @@ export class ExerciseCacheRepository {
           outcomes.map((o) => o.coalesced),
           outcomes.map((o) => o.misses),
           outcomes.map((o) => o.costSaved.toFixed(6)),
+          outcomes.map((o) => o.generating),
         ],
       });
       xid = rows[0].xid;

@@ -109,9 +109,12 @@ export class ExerciseLookupService {
     return null;
   }
 
-  /** Counts a lookup that served nothing. */
-  recordMiss({ canonical, version }: Pick<PreparedLookup, 'canonical' | 'version'>): void {
-    this.usage.recordMiss(canonical.type, canonical.difficulty, canonical.namespace, version);
+  /**
+   * Counts a lookup that served nothing. `generating`: the caller generates and stores next (see
+   * UsageBuffer.recordMiss); never for a plain REST lookup, whose client may invent any names.
+   */
+  recordMiss({ canonical, version }: Pick<PreparedLookup, 'canonical' | 'version'>, generating = false): void {
+    this.usage.recordMiss(canonical.type, canonical.difficulty, canonical.namespace, version, generating);
   }
 
   /** The variant slot a new exercise for this missed lookup goes to (1 for a single-variant context). */

@@ -79,13 +79,14 @@ export class GetOrGenerateService {
           return near.exercise;
         }
       }
-      this.lookup.recordMiss(prepared);
+      // Counted under its own type, namespace and version even if flushed before the store.
+      this.lookup.recordMiss(prepared, !control.onlyIfCached);
       if (control.onlyIfCached) throw new NotCachedError(keyOfCanonical(canonical, 1));
       slot = await this.lookup.slotForMiss(canonical, bucket, exclude, version);
     } catch (error) {
       if (!isStorageUnavailable(error)) throw error;
       this.hooks.storageError?.('lookup');
-      this.lookup.recordMiss(prepared);
+      this.lookup.recordMiss(prepared, !control.onlyIfCached);
       this.logger.warn(`cache storage unavailable, generating without the cache: ${(error as Error).message}`);
     }
     if (control.onlyIfCached) throw new NotCachedError(keyOfCanonical(canonical, 1));

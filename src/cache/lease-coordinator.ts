@@ -95,7 +95,8 @@ export class LeaseCoordinator {
             await this.bus.publish({ keys: [key] }).catch(() => undefined);
             return this.coalesced(canonical, stored);
           }
-          this.lookups.recordMiss({ canonical, version });
+          // The holder (a read-write key, trusted to store) generates next: counted under its own names.
+          this.lookups.recordMiss({ canonical, version }, true);
           this.count('granted');
           return { outcome: 'granted', key, token: attempt.token };
         }

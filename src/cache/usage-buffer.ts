@@ -94,15 +94,21 @@ export class UsageBuffer {
     this.counted();
   }
 
-  /** A lookup that served nothing: counted under its context's namespace and the version it asked for. */
-  recordMiss(exerciseType: string, difficulty: number, namespace?: string, generatorVersion?: string): void {
+  /**
+   * A lookup that served nothing: counted under its context's namespace and the version it asked
+   * for. `generating`: the caller is about to generate and store an entry for it (trusted code,
+   * not any client with a read key), so its names count even if no entry exists at the flush.
+   */
+  recordMiss(exerciseType: string, difficulty: number, namespace?: string, generatorVersion?: string, generating = false): void {
     const now = new Date();
     const group: OutcomeGroup = { exerciseType, difficulty, namespace, generatorVersion };
     if (this.nearlyFull() && !this.hasRoomFor(this.newOutcomeRow(now, group))) {
       this.metrics.lookup?.(exerciseType, 'miss');
       return;
     }
-    this.outcomeFor(now, group).misses += 1;
+    const counts = this.outcomeFor(now, group);
+    counts.misses += 1;
+    if (generating) counts.generating = true;
     this.metrics.lookup?.(exerciseType, 'miss');
     this.counted();
   }
@@ -251,6 +257,7 @@ export class UsageBuffer {
         coalesced: 0,
         misses: 0,
         costSaved: 0,
+        generating: false,
       };
       this.batch.outcomes.set(id, counts);
     }
@@ -277,6 +284,7 @@ export class UsageBuffer {
         current.coalesced += counts.coalesced;
         current.misses += counts.misses;
         current.costSaved += counts.costSaved;
+        current.generating ||= counts.generating;
       } else {
         this.batch.outcomes.set(id, counts);
       }

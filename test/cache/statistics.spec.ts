@@ -5,7 +5,8 @@ import { ExerciseCacheService } from '../../src/cache/exercise-cache.service';
 import { UsageBuffer } from '../../src/cache/usage-buffer';
 import { TestApp, startTestApp } from '../support/test-app';
 import { TestDatabase, createTestDatabase } from '../support/test-database';
-import { outcomesOf, rowByKey, rowsOf } from './cache-test-kit';
+import { pollUntil } from '../support/poll';
+import { gatedGenerator, outcomesOf, rowByKey, rowsOf } from './cache-test-kit';
 
 const today = () => new Date().toISOString().slice(0, 10);
 
@@ -240,6 +241,42 @@ describe(`${ExerciseCacheService.name} statistics`, () => {
         expect((await outcomesOf(db.pool, UNKNOWN_TYPE_BUCKET)).misses - unknownBefore.misses).toBe(40);
         expect(await outcomesOf(db.pool, 'never_stored_0')).toMatchObject({ misses: 0 });
         expect((await statsRows()) - before).toBeLessThanOrEqual(2);
+      } finally {
+        await t.close();
+      }
+    });
+
+    it('of getOrGenerate are counted under their own type, namespace and version even when flushed before the first store; a REST miss of an invented type is not', async () => {
+      const t = await startTestApp(db.url, { USAGE_FLUSH_INTERVAL_MS: '10' });
+      try {
+        const cache = t.app.get(ExerciseCacheService);
+        const usage = t.app.get(UsageBuffer);
+        const allMisses = async () => Number((await db.pool.query('SELECT coalesce(sum(misses), 0) AS n FROM exercise_cache_lookup_stats')).rows[0].n);
+        const ownRows = async (type: string) =>
+          (await db.pool.query('SELECT namespace, generator_version, misses::int FROM exercise_cache_lookup_stats WHERE exercise_type = $1', [type])).rows;
+        const unknownBefore = await outcomesOf(db.pool, UNKNOWN_TYPE_BUCKET);
+        const missesBefore = await allMisses();
+
+        const context = { type: 'first_of_its_type', difficulty: 2, topics: ['new'], namespace: 'first-namespace' };
+        const { generate, release } = gatedGenerator('first');
+        const generated = cache.getOrGenerate(context, generate, { generatorVersion: 'first-version' });
+        // generate() is held: the miss is written while no entry of this type, namespace or version exists.
+        await pollUntil(() => generate.mock.calls.length, (calls) => calls === 1, { what: 'generate() to be called' });
+        await pollUntil(() => usage.pending, (pending) => pending === 0, { what: 'the periodic flush to take the miss' });
+        await pollUntil(allMisses, (misses) => misses === missesBefore + 1, { what: 'the miss to be written' });
+        expect(await rowsOf(db.pool, 'exercise_type = $1', [context.type])).toHaveLength(0);
+        release();
+        await generated;
+        await cache.flushUsage();
+        expect(await ownRows(context.type)).toEqual([{ namespace: 'first-namespace', generator_version: 'first-version', misses: 1 }]);
+        expect((await outcomesOf(db.pool, UNKNOWN_TYPE_BUCKET)).misses).toBe(unknownBefore.misses);
+
+        // Any client with a read key can invent names: a plain REST miss keeps the bound.
+        const response = await t.app.inject({ method: 'GET', url: '/exercise-cache?type=invented_over_rest&difficulty=2&topics=x&namespace=invented-ns' });
+        expect(response.statusCode).toBe(404);
+        await cache.flushUsage();
+        expect(await ownRows('invented_over_rest')).toEqual([]);
+        expect((await outcomesOf(db.pool, UNKNOWN_TYPE_BUCKET)).misses).toBe(unknownBefore.misses + 1);
       } finally {
         await t.close();
       }

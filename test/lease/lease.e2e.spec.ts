@@ -148,6 +148,16 @@ describe('leases over HTTP (GET ?lease=&wait=, POST with X-Cache-Lease)', () => 
     expect(after.totalLookups - before.totalLookups).toBe(2);
   });
 
+  it('counts the holder\'s miss under its own type even when flushed before its store of the type\'s first entry', async () => {
+    const holder = await lookup('lease_new_type', { lease: 30 }).expect(404);
+    // Reading statistics flushes the buffer: the miss is written while the type has no entry yet.
+    await e.http().get('/exercise-cache/stats').expect(200);
+    await store('lease_new_type', holder.headers['x-cache-lease'], { n: 1 }).expect(201);
+    await e.http().get('/exercise-cache/stats').expect(200);
+    const { rows } = await e.db.pool.query('SELECT misses::int FROM exercise_cache_lookup_stats WHERE exercise_type = $1', ['lease_new_type']);
+    expect(rows).toEqual([{ misses: 1 }]);
+  });
+
   it('the cleanup job removes leases abandoned over an hour ago, and leaves a recently expired one to its late holder', async () => {
     const abandoned = await lookup('lease_abandoned', { lease: 1 }).expect(404);
     const recent = await lookup('lease_recent', { lease: 1 }).expect(404);
