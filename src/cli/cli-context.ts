@@ -4,7 +4,7 @@ import { Client } from 'pg';
 import { ignoreConnectionErrors } from '../database/checked-out-client';
 import { AppConfig, validateConfig } from '../config/app-config';
 import { DatabaseHandle, openDatabase } from '../database/database-handle';
-import { qualifiedName } from '../database/database-schema';
+import { holdsCacheEntries } from '../database/migrations';
 import { CliModule } from './cli.module';
 
 export interface ApplicationOptions {
@@ -72,12 +72,12 @@ async function openCliDatabase(config: AppConfig, log: (line: string) => void): 
   return openDatabase(config, log);
 }
 
+/** A server answers on `url` and its `schema` holds the cache (false when nothing answers). */
 async function isMigratedCache(url: string, schema: string): Promise<boolean> {
   const client = ignoreConnectionErrors(new Client({ connectionString: url, connectionTimeoutMillis: 1000 }));
   try {
     await client.connect();
-    const { rows } = await client.query<{ found: boolean }>('SELECT to_regclass($1) IS NOT NULL AS found', [qualifiedName(schema, 'exercise_cache')]);
-    return rows[0].found;
+    return await holdsCacheEntries(client, schema);
   } catch {
     return false;
   } finally {

@@ -140,6 +140,15 @@ function engineConnection(connection: string | Pool): PoolConfig {
   return settings;
 }
 
+/**
+ * True when `schema` holds the cache's entries table: migrated by us, or the guide's migration 007
+ * awaiting adoption. False for an empty database or another schema.
+ */
+export async function holdsCacheEntries(client: ClientBase, schema: string = DEFAULT_SCHEMA): Promise<boolean> {
+  const { rows } = await client.query<{ found: boolean }>('SELECT to_regclass($1) IS NOT NULL AS found', [qualifiedName(schema, 'exercise_cache')]);
+  return rows[0].found;
+}
+
 /** Migrations in prisma/migrations that the database has not finished applying. */
 export async function pendingMigrations(
   query: (sql: string) => Promise<{ migration_name: string }[]>,

@@ -3,11 +3,12 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { applyMigrations, listMigrationNames, pendingMigrations } from '../../src/database/migrations';
+import { applyMigrations, holdsCacheEntries, listMigrationNames, pendingMigrations } from '../../src/database/migrations';
 import { rollback } from '../../src/database/rollback';
 import { TestDatabase, createEmptyDatabase } from '../support/test-database';
 
 const ROOT = path.resolve(__dirname, '..', '..');
+const GUIDE_007 = readFileSync(path.join(__dirname, 'fixtures', 'guide-007-exercise-cache.sql'), 'utf8');
 const MIGRATIONS_DIR = path.join(ROOT, 'prisma', 'migrations');
 const run = promisify(execFile);
 
@@ -116,6 +117,44 @@ describe('migrations', () => {
       await db.pool.query('UPDATE _prisma_migrations SET finished_at = NULL WHERE migration_name = $1', [names[1]]);
 
       expect(await pendingMigrations((sql) => db.pool.query(sql).then((r) => r.rows))).toEqual([names[1]]);
+    });
+  });
+
+  // The CLI asks this before using an embedded PostgreSQL that the service already runs.
+  describe('holdsCacheEntries', () => {
+    it('is false for an empty database and true once migrated', async () => {
+      const db = await emptyDatabase();
+      const client = await db.pool.connect();
+      try {
+        expect(await holdsCacheEntries(client)).toBe(false);
+        await applyMigrations(db.url);
+        expect(await holdsCacheEntries(client)).toBe(true);
+      } finally {
+        client.release();
+      }
+    });
+
+    it('looks in the given schema only', async () => {
+      const db = await emptyDatabase();
+      await applyMigrations(db.url, { schema: 'tenant_cache' });
+      const client = await db.pool.connect();
+      try {
+        expect(await holdsCacheEntries(client, 'tenant_cache')).toBe(true);
+        expect(await holdsCacheEntries(client)).toBe(false);
+      } finally {
+        client.release();
+      }
+    });
+
+    it("is true for the guide's migration 007, which migrating adopts", async () => {
+      const db = await emptyDatabase();
+      await db.pool.query(GUIDE_007);
+      const client = await db.pool.connect();
+      try {
+        expect(await holdsCacheEntries(client)).toBe(true);
+      } finally {
+        client.release();
+      }
     });
   });
 
