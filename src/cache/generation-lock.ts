@@ -26,11 +26,11 @@ export class GenerationLock {
   }
 
   /**
-   * Runs `work` holding the lock for `cacheKey`. `outcome` says whether it was free, became free
+   * Runs `generate` holding the lock for `cacheKey`. `outcome` says whether it was free, became free
    * after waiting (someone else probably stored the exercise meanwhile), or could not be had
-   * (database down, wait exceeded): then `work` runs without it.
+   * (database down, wait exceeded): then `generate` runs without it.
    */
-  async withLock<T>(cacheKey: string, work: (outcome: LockOutcome) => Promise<T>): Promise<T> {
+  async withLock<T>(cacheKey: string, generate: (outcome: LockOutcome) => Promise<T>): Promise<T> {
     const lockId = advisoryLockIdOf(cacheKey);
     // The session keeps an 'error' listener while checked out: the server ending it while we
     // generate (restart, pg_terminate_backend, network) must not take the process down. Losing
@@ -60,7 +60,7 @@ export class GenerationLock {
       this.logger.warn(`generation lock for ${cacheKey.slice(0, 12)} unavailable, generating without it: ${(error as Error).message}`);
     }
     try {
-      return await work(outcome);
+      return await generate(outcome);
     } finally {
       if (session) {
         if (session.lost) {

@@ -5,10 +5,10 @@
 export class SingleFlight<T> {
   private readonly inFlight = new Map<string, Promise<T>>();
 
-  run(key: string, work: () => Promise<T>): Promise<T> {
+  run(key: string, execute: () => Promise<T>): Promise<T> {
     const running = this.inFlight.get(key);
     if (running) return running;
-    const started = work().finally(() => this.inFlight.delete(key));
+    const started = execute().finally(() => this.inFlight.delete(key));
     this.inFlight.set(key, started);
     return started;
   }

@@ -91,7 +91,7 @@ export class UsageBuffer {
     else counts.coalesced += 1;
     counts.costSaved += entry.generationCost;
     this.metrics.lookup?.(entry.exerciseType, outcome, entry.generationCost);
-    this.counted();
+    this.countEventAndFlushIfDue();
   }
 
   /**
@@ -110,7 +110,7 @@ export class UsageBuffer {
     counts.misses += 1;
     if (generating) counts.generating = true;
     this.metrics.lookup?.(exerciseType, 'miss');
-    this.counted();
+    this.countEventAndFlushIfDue();
   }
 
   /** The UTC day (YYYY-MM-DD) of `now`, formatted once per day rather than once per lookup. */
@@ -233,7 +233,7 @@ export class UsageBuffer {
     this.logger.log(`usage write of transaction ${doubt.xid} ${status === 'aborted' ? 'rolled back; retrying it' : 'was committed'}`);
   }
 
-  private counted(): void {
+  private countEventAndFlushIfDue(): void {
     this.events += 1;
     // One write at a time is started from here: while one is under way, events keep accumulating
     // for the next (a burst of lookups must not queue a flush call per event).
