@@ -1,9 +1,10 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiExtraModels, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { DaysQueryDto, LimitQueryDto } from './dto/lookup-query.dto';
-import { StatsFilterQueryDto } from './dto/stats-filter-query.dto';
+import { LimitQueryDto } from './dto/lookup-query.dto';
+import { DailyMetricsQueryDto, StatsFilterQueryDto } from './dto/stats-filter-query.dto';
 import {
   DailyMetricsResponse,
+  DailyOutcomeStatsResponse,
   EntryGroupStatsResponse,
   EntrySummaryResponse,
   FilteredOverviewStatsResponse,
@@ -12,7 +13,7 @@ import {
   TypeStatsResponse,
 } from './dto/stats-responses.dto';
 import { CacheStatisticsService } from './cache-statistics.service';
-import type { FilteredOverviewStats, FilteredTypeStats, GroupStats, StatsFilter } from './statistics-rows';
+import type { DailyOutcomeStats, FilteredOverviewStats, FilteredTypeStats, GroupStats, StatsFilter } from './statistics-rows';
 import { QuarantineService } from '../quality/quarantine/quarantine.service';
 
 const isFiltered = (filter: StatsFilter) => filter.namespace !== undefined || filter.generatorVersion !== undefined;
@@ -70,8 +71,12 @@ export class ExerciseCacheStatsController {
 
   @Get('metrics/daily')
   @ApiBadRequestResponse({ description: 'Invalid query parameter; the message names it' })
-  @ApiOkResponse({ type: [DailyMetricsResponse], description: 'As of the last metrics refresh' })
-  dailyMetrics(@Query() { days }: DaysQueryDto): Promise<DailyMetricsResponse[]> {
-    return this.statistics.dailyMetrics(days);
+  @ApiOkResponse({ type: [DailyMetricsResponse], description: `The whole cache per day, type and difficulty, as of the last metrics refresh. ${FILTER_NOTE}: DailyOutcomeStatsResponse rows, one per UTC day with lookups, live` })
+  @ApiExtraModels(DailyOutcomeStatsResponse)
+  dailyMetrics(@Query() { days, namespace, generatorVersion }: DailyMetricsQueryDto): Promise<DailyMetricsResponse[] | DailyOutcomeStats[]> {
+    const filter = { namespace, generatorVersion };
+    // The materialized view has no namespace or version columns, so a slice is read live from the lookup counters.
+    if (!isFiltered(filter)) return this.statistics.dailyMetrics(days);
+    return this.statistics.dailyOutcomes(days, filter);
   }
 }

@@ -61,7 +61,7 @@ describe('OpenAPI document (/docs)', () => {
     expect(names('/exercise-cache/{key}')).toEqual(['key']);
     expect(names('/exercise-cache/popular')).toEqual(['limit']);
     expect(names('/exercise-cache/lru')).toEqual(['limit']);
-    expect(names('/exercise-cache/metrics/daily')).toEqual(['days']);
+    expect(names('/exercise-cache/metrics/daily')).toEqual(['days', 'namespace', 'generatorVersion']);
     for (const [path, method] of ROUTES) {
       for (const parameter of doc.paths[path][method].parameters ?? []) {
         expect({ path, parameter: parameter.name, description: parameter.description }).toEqual({ path, parameter: parameter.name, description: expect.any(String) });

@@ -49,6 +49,25 @@ describe('statistics per namespace and generator version (REST)', () => {
     expect(namespaces.map((row: { name: string | null; hits: number }) => [row.name, row.hits])).toEqual([['school-1', 2], [null, 1]]);
   });
 
+  it('GET /metrics/daily?namespace=&generatorVersion= gives that slice\'s lookup outcomes per UTC day, live', async () => {
+    const today = new Date().toISOString().slice(0, 10);
+    const { body } = await e.http().get('/exercise-cache/metrics/daily?namespace=school-1').expect(200);
+    expect(body).toEqual([expect.objectContaining({ date: today, hits: 2, misses: 2, totalLookups: 4, cacheHitRate: 50 })]);
+    const both = (await e.http().get('/exercise-cache/metrics/daily?days=1&namespace=school-1&generatorVersion=v1').expect(200)).body;
+    expect(both).toEqual([expect.objectContaining({ date: today, hits: 2, misses: 1, totalLookups: 3 })]);
+    const none = (await e.http().get('/exercise-cache/metrics/daily?namespace=school-2').expect(200)).body;
+    expect(none).toEqual([]);
+  });
+
+  it('GET /metrics/daily refuses a bad namespace, generatorVersion or days with a 400 naming it', async () => {
+    const bad = await e.http().get('/exercise-cache/metrics/daily?namespace=Not%20Valid').expect(400);
+    expect(JSON.stringify(bad.body.message)).toContain('namespace');
+    const badVersion = await e.http().get('/exercise-cache/metrics/daily?generatorVersion=%7F').expect(400);
+    expect(JSON.stringify(badVersion.body.message)).toContain('generatorVersion');
+    const badDays = await e.http().get('/exercise-cache/metrics/daily?days=0&namespace=school-1').expect(400);
+    expect(JSON.stringify(badDays.body.message)).toContain('days');
+  });
+
   it('refuses a filter that names no valid namespace or version, with a 400 naming it', async () => {
     const bad = await e.http().get('/exercise-cache/stats?namespace=Not%20Valid').expect(400);
     expect(JSON.stringify(bad.body.message)).toContain('namespace');

@@ -1,6 +1,7 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
 import { IsOptional } from 'class-validator';
 import { IsGeneratorVersion, IsNamespace } from './context-rule.decorators';
+import { DaysQueryDto } from './lookup-query.dto';
 import type { StatsFilter } from '../statistics-rows';
 
 /** ?namespace=&generatorVersion= on the statistics routes: only that slice of the cache. */
@@ -15,3 +16,6 @@ export class StatsFilterQueryDto implements StatsFilter {
   @IsGeneratorVersion()
   generatorVersion?: string;
 }
+
+/** ?days=&namespace=&generatorVersion= on GET /exercise-cache/metrics/daily. */
+export class DailyMetricsQueryDto extends IntersectionType(DaysQueryDto, StatsFilterQueryDto) {}
