@@ -29,6 +29,19 @@ export interface LookupOutcomeStats {
   costSaved: number;
 }
 
+/** The counters of lookup outcomes that add up: a day's totals, a buffered outcome row. */
+export type OutcomeCounters = Pick<LookupOutcomeStats, 'hits' | 'nearHits' | 'stale' | 'coalesced' | 'misses' | 'costSaved'>;
+
+/** Adds the outcome counters of `counts` into `total`. */
+export function addOutcomeCounters(total: OutcomeCounters, counts: OutcomeCounters): void {
+  total.hits += counts.hits;
+  total.nearHits += counts.nearHits;
+  total.stale += counts.stale;
+  total.coalesced += counts.coalesced;
+  total.misses += counts.misses;
+  total.costSaved += counts.costSaved;
+}
+
 /** Stored entries and recorded outcomes of one namespace or generator version (null: none). */
 export interface GroupStats extends LookupOutcomeStats {
   name: string | null;

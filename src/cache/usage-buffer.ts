@@ -4,6 +4,7 @@ import type { CacheHooks, LookupOutcome } from './cache-hooks';
 import { CacheLogger, ScopedLogger, consoleCacheLogger, scopedLogger } from './cache-logger';
 import type { CacheSettings } from './cache-settings';
 import { ExerciseCacheRepository, UsageWriteInDoubt } from './exercise-cache.repository';
+import { addOutcomeCounters } from './statistics-rows';
 import { UsageRow, rowCount, rowsOf } from './usage-rows';
 
 /**
@@ -278,12 +279,7 @@ export class UsageBuffer {
     for (const [id, counts] of failed.outcomes) {
       const current = this.batch.outcomes.get(id);
       if (current) {
-        current.hits += counts.hits;
-        current.nearHits += counts.nearHits;
-        current.stale += counts.stale;
-        current.coalesced += counts.coalesced;
-        current.misses += counts.misses;
-        current.costSaved += counts.costSaved;
+        addOutcomeCounters(current, counts);
         current.generating ||= counts.generating;
       } else {
         this.batch.outcomes.set(id, counts);

@@ -1,4 +1,4 @@
-import type { DailyOutcomeStats } from '../cache/statistics-rows';
+import { addOutcomeCounters, type DailyOutcomeStats } from '../cache/statistics-rows';
 
 /** One UTC day of the whole cache: the daily metrics rows of every type and difficulty added up. */
 export interface DailyTotals {
@@ -58,11 +58,11 @@ export function dailyTotals(
     if (!day) continue; // outside the window (the view may be a refresh behind or ahead)
     day.entriesCreated += row.entriesCreated;
     day.generationCost += row.totalCost;
-    if (!sliceOutcomes) addOutcomes(day, { ...row, stale: row.stale ?? 0, coalesced: row.coalesced ?? 0 });
+    if (!sliceOutcomes) addOutcomeCounters(day, { ...row, stale: row.stale ?? 0, coalesced: row.coalesced ?? 0 });
   }
   for (const row of sliceOutcomes ?? []) {
     const day = byDate.get(row.date);
-    if (day) addOutcomes(day, row);
+    if (day) addOutcomeCounters(day, row);
   }
   for (const day of byDate.values()) {
     day.lookups = day.hits + day.nearHits + day.stale + day.coalesced + day.misses;
@@ -72,13 +72,4 @@ export function dailyTotals(
     day.generationCost = Math.round(day.generationCost * 1e6) / 1e6;
   }
   return [...byDate.values()];
-}
-
-function addOutcomes(day: DailyTotals, row: Omit<DailyOutcomesRow, 'date'>): void {
-  day.hits += row.hits;
-  day.nearHits += row.nearHits;
-  day.stale += row.stale;
-  day.coalesced += row.coalesced;
-  day.misses += row.misses;
-  day.costSaved += row.costSaved;
 }
