@@ -216,6 +216,31 @@ function table(header: string[], rows: (string | number)[][], markdown: boolean)
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)].join('\n');
 }
 
+/** The ratio table's columns: header, and the field of a computeRatios row it shows. */
+const RATIO_COLUMNS: [string, string][] = [
+  ['rps on/base', 'rps_l1on_over_baseline'],
+  ['rps off/base', 'rps_l1off_over_baseline'],
+  ['on/ceiling', 'rps_l1on_share_of_ceiling'],
+  ['off/ceiling', 'rps_l1off_share_of_ceiling'],
+  ['base/ceiling', 'rps_baseline_share_of_ceiling'],
+  ['p50 on/base', 'p50_l1on_over_baseline'],
+  ['p50 off/base', 'p50_l1off_over_baseline'],
+  ['p99 on/base', 'p99_l1on_over_baseline'],
+  ['p99 off/base', 'p99_l1off_over_baseline'],
+  ['srv cpu/req on/base', 'server_cpu_per_request_l1on_over_baseline'],
+  ['srv cpu/req off/base', 'server_cpu_per_request_l1off_over_baseline'],
+  ['+pg on/base', 'server_plus_pg_cpu_per_request_l1on_over_baseline'],
+  ['+pg off/base', 'server_plus_pg_cpu_per_request_l1off_over_baseline'],
+];
+
+/** Added when the run also measured a previous build (--compare-with). */
+const PREVIOUS_BUILD_RATIO_COLUMNS: [string, string][] = [
+  ['rps prev on/base', 'rps_previous_l1on_over_baseline'],
+  ['rps prev off/base', 'rps_previous_l1off_over_baseline'],
+  ['srv cpu/req prev on/base', 'server_cpu_per_request_previous_l1on_over_baseline'],
+  ['srv cpu/req prev off/base', 'server_cpu_per_request_previous_l1off_over_baseline'],
+];
+
 /** The whole report, as plain text for the terminal or as Markdown for latest.md. */
 export function render(results: BenchResults, markdown: boolean): string {
   const h = (title: string) => (markdown ? `\n## ${title}\n` : `\n== ${title} ==`);
@@ -257,38 +282,11 @@ export function render(results: BenchResults, markdown: boolean): string {
   );
 
   out.push(h('Ratios (same run)'));
-  const withPrevious = results.previous !== undefined;
-  const previousHeader = withPrevious ? ['rps prev on/base', 'rps prev off/base', 'srv cpu/req prev on/base', 'srv cpu/req prev off/base'] : [];
-  const previousCells = (r: Record<string, unknown>) =>
-    withPrevious
-      ? [
-          fmt(r.rps_previous_l1on_over_baseline as number | null, 2),
-          fmt(r.rps_previous_l1off_over_baseline as number | null, 2),
-          fmt(r.server_cpu_per_request_previous_l1on_over_baseline as number | null, 2),
-          fmt(r.server_cpu_per_request_previous_l1off_over_baseline as number | null, 2),
-        ]
-      : [];
+  const ratioColumns = results.previous !== undefined ? [...RATIO_COLUMNS, ...PREVIOUS_BUILD_RATIO_COLUMNS] : RATIO_COLUMNS;
   out.push(
     table(
-      ['scenario', 'conns', 'rps on/base', 'rps off/base', 'on/ceiling', 'off/ceiling', 'base/ceiling', 'p50 on/base', 'p50 off/base', 'p99 on/base', 'p99 off/base', 'srv cpu/req on/base', 'srv cpu/req off/base', '+pg on/base', '+pg off/base', ...previousHeader],
-      results.ratios.map((r) => [
-        r.scenario as string,
-        r.connections as number,
-        fmt(r.rps_l1on_over_baseline as number | null, 2),
-        fmt(r.rps_l1off_over_baseline as number | null, 2),
-        fmt(r.rps_l1on_share_of_ceiling as number | null, 2),
-        fmt(r.rps_l1off_share_of_ceiling as number | null, 2),
-        fmt(r.rps_baseline_share_of_ceiling as number | null, 2),
-        fmt(r.p50_l1on_over_baseline as number | null, 2),
-        fmt(r.p50_l1off_over_baseline as number | null, 2),
-        fmt(r.p99_l1on_over_baseline as number | null, 2),
-        fmt(r.p99_l1off_over_baseline as number | null, 2),
-        fmt(r.server_cpu_per_request_l1on_over_baseline as number | null, 2),
-        fmt(r.server_cpu_per_request_l1off_over_baseline as number | null, 2),
-        fmt(r.server_plus_pg_cpu_per_request_l1on_over_baseline as number | null, 2),
-        fmt(r.server_plus_pg_cpu_per_request_l1off_over_baseline as number | null, 2),
-        ...previousCells(r),
-      ]),
+      ['scenario', 'conns', ...ratioColumns.map(([header]) => header)],
+      results.ratios.map((r) => [r.scenario as string, r.connections as number, ...ratioColumns.map(([, field]) => fmt(r[field] as number | null, 2))]),
       markdown,
     ),
   );
