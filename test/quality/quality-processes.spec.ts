@@ -1,27 +1,10 @@
-import { spawn } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { DIST_MAIN, PROJECT_ROOT, ensureBuilt } from '../support/processes';
+import { DIST_CLI, DIST_MAIN, ensureBuilt, runNode } from '../support/processes';
 import { TestDatabase, createTestDatabase } from '../support/test-database';
 import { CLOZE_SCHEMA, schemaDir, validCloze } from './schema-fixtures';
 
-const CLI = path.join(PROJECT_ROOT, 'dist', 'cli', 'main.js');
-
-function runNode(script: string, args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, ...args], { cwd: PROJECT_ROOT, env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60000);
-    child.once('error', reject);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const CLI = DIST_CLI;
 
 describe('exercise quality in the CLI and at startup (dist)', () => {
   let db: TestDatabase;

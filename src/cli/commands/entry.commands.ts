@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { cacheKeyFor } from '../../cache/cache-key';
+import { isStale } from '../../cache/cache-entry';
+import type { LookupOptions } from '../../cache/exercise-cache-options';
 import { CachedExerciseResponse } from '../../cache/dto/exercise-responses.dto';
 import { CacheInvalidationService } from '../../cache/cache-invalidation.service';
 import { ExerciseLookupService } from '../../cache/exercise-lookup.service';
@@ -18,24 +20,45 @@ const withContextFlags = (command: Command): Command =>
     .option('--topics <list>', 'comma-separated topics (order, case and repeats do not matter)', topicList)
     .option('--namespace <name>', `namespace of the context (1..${MAX_NAMESPACE_LENGTH} characters of a-z, 0-9, "_", ".", ":", "-"); default: none`);
 
+interface GetFlags extends ContextFlags {
+  key?: string;
+  variants?: number;
+  generatorVersion?: string;
+  maxStale?: number;
+  onlyIfCached?: boolean;
+}
+
+const lookupOptionsOf = ({ variants, generatorVersion, maxStale, onlyIfCached }: GetFlags): LookupOptions => ({
+  variants,
+  generatorVersion,
+  maxStaleSeconds: maxStale,
+  onlyIfCached: onlyIfCached === true,
+});
+
 export function registerEntryCommands(program: Command, run: Run): void {
   withContextFlags(program.command('get'))
     .description('print the cached exercise for a context (or --key); a miss exits with 3')
     .option('--key <key>', 'look up by cache key instead of by context')
     .option('--generator-version <version>', 'only an entry written with this generator version is fresh (others are a miss)')
     .option('--variants <n>', `bucket size when the context keeps several variants (1..${MAX_VARIANTS})`, integerIn(1, MAX_VARIANTS))
-    .action((options: ContextFlags & { key?: string; variants?: number; generatorVersion?: string }, command: Command) => {
+    .option('--max-stale <seconds>', `also accept an entry that expired at most this many seconds ago, as stale (0..${MAX_TTL_SECONDS}; Cache-Control max-stale)`, integerIn(0, MAX_TTL_SECONDS))
+    .option('--only-if-cached', 'answer from the cache only (Cache-Control only-if-cached); get never generates, so a miss is the usual miss')
+    .action((options: GetFlags, command: Command) => {
       if (options.key !== undefined && hasContextFlags(options)) throw new UsageError('get takes either --key or --type/--difficulty/--topics, not both');
+      if (options.key !== undefined && options.maxStale !== undefined) throw new UsageError('--max-stale needs a context (--type/--difficulty/--topics): --key answers live entries only');
       const context = options.key === undefined ? contextOf(options, 'get') : undefined;
       return run(command, async (app, { json }) => {
         const lookups = app.get(ExerciseLookupService);
-        const entry = context ? await lookups.lookup(context, { variants: options.variants, generatorVersion: options.generatorVersion }) : await lookups.getByKey(options.key!);
+        const entry = context ? await lookups.lookup(context, lookupOptionsOf(options)) : await lookups.getByKey(options.key!);
         if (!entry) {
           const key = context ? cacheKeyFor(context) : options.key;
           throw new CliError(`no cached exercise for this ${context ? 'context' : 'key'} (key ${key})`, EXIT.NOT_FOUND);
         }
-        if (json) return printJson(CachedExerciseResponse.from(entry));
+        const stale = isStale(entry);
+        if (json) return printJson(stale ? { ...CachedExerciseResponse.from(entry), stale } : CachedExerciseResponse.from(entry));
         printLines([JSON.stringify(entry.exercise, null, 2)]);
+        // stdout stays the exercise alone; that it is stale is said where errors go.
+        if (stale) process.stderr.write(`note: stale answer: expired ${entry.expiresAt.toISOString()}\n`);
       });
     });
 
