@@ -42,7 +42,8 @@ export async function probeConnection(
     }
   }
   try {
-    return { statementTimeoutAtConnect, transactionPooler: await sharesSessions(first, base) };
+    const transactionPooler = await sharesSessions(first, base);
+    return transactionPooler === undefined ? undefined : { statementTimeoutAtConnect, transactionPooler };
   } finally {
     await first.end().catch(() => undefined);
   }
@@ -53,9 +54,13 @@ export async function probeConnection(
  * transaction-mode pooler gives an idle server connection to whichever client runs next, so the
  * second client's query usually lands on the backend the first one just used. Any repeat of a
  * backend proves pooling; a few tries cover another client taking that connection in between.
+ * Undefined when the second connection cannot be had.
  */
-async function sharesSessions(first: Client, config: ClientConfig): Promise<boolean> {
-  const second = await connect(config);
+async function sharesSessions(first: Client, config: ClientConfig): Promise<boolean | undefined> {
+  // A busy server may take one connection and refuse or delay a second (too many clients, the
+  // connect timeout): that cannot tell either way, like a server that does not answer at all.
+  const second = await connect(config).catch(() => undefined);
+  if (!second) return undefined;
   try {
     for (let attempt = 0; attempt < 3; attempt++) {
       const a = await backendOf(first);
