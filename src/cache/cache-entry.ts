@@ -33,6 +33,12 @@ export interface StaleAllowance {
   withinGrace?: boolean;
 }
 
+/** A lookup's max-stale (seconds, or true for a bare max-stale: within the entry's grace) as the repository's allowance. */
+export const staleAllowanceOf = (maxStale: number | true | undefined): StaleAllowance => ({
+  maxStaleSeconds: maxStale === true ? undefined : maxStale,
+  withinGrace: maxStale === true,
+});
+
 export interface EntryToStore {
   key: string;
   contextKey: string;

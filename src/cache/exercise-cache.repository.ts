@@ -63,6 +63,14 @@ const toEntry = (row: EntryRow): CachedEntry => {
 };
 
 /**
+ * Until when a row may answer a lookup: its expiry plus the longest of its own
+ * stale-while-revalidate window, the lookup's max-stale seconds, and (bare max-stale) its grace.
+ */
+const servableUntil = (maxStaleSeconds: string, withinGrace: string): string =>
+  `expires_at + make_interval(secs => greatest(stale_while_revalidate_seconds, ${maxStaleSeconds}::int,
+                                               CASE WHEN ${withinGrace}::boolean THEN stale_grace_seconds ELSE 0 END))`;
+
+/**
  * Every query of the cache, on a plain `pg` pool (the package needs neither Prisma's client nor
  * Nest). The lookups and writes on the request path are named prepared statements (one round trip
  * each); everything else calls the SQL functions and views that the migrations define. A query
@@ -102,12 +110,25 @@ export class ExerciseCacheRepository {
     const { rows } = await this.query<EntryRow>({
       name: this.names.statement('exercise_cache_find_servable_by_key'),
       text: `SELECT ${ENTRY_COLUMNS} FROM ${this.names.exerciseCache}
-             WHERE cache_key = $1 AND quarantined_at IS NULL
-               AND expires_at + make_interval(secs => greatest(stale_while_revalidate_seconds, $2::int,
-                                                               CASE WHEN $3::boolean THEN stale_grace_seconds ELSE 0 END)) > now()`,
+             WHERE cache_key = $1 AND quarantined_at IS NULL AND ${servableUntil('$2', '$3')} > now()`,
       values: [key, allowance.maxStaleSeconds ?? 0, allowance.withinGrace === true],
     });
     return rows.length > 0 ? toEntry(rows[0]) : null;
+  }
+
+  /**
+   * Every variant of a context that may answer: live, or expired within its own
+   * stale-while-revalidate window or the allowance (as findServableByKey), through
+   * idx_exercise_lookup. For lookups only: writers choose slots among live variants.
+   */
+  async findServableVariants(contextKey: string, maxVariant: number, allowance: StaleAllowance = {}): Promise<CachedEntry[]> {
+    const { rows } = await this.query<EntryRow>({
+      name: this.names.statement('exercise_cache_find_servable_variants'),
+      text: `SELECT ${ENTRY_COLUMNS} FROM ${this.names.exerciseCache}
+             WHERE context_key = $1 AND variant <= $2 AND quarantined_at IS NULL AND ${servableUntil('$3', '$4')} > now() ORDER BY variant`,
+      values: [contextKey, maxVariant, allowance.maxStaleSeconds ?? 0, allowance.withinGrace === true],
+    });
+    return rows.map(toEntry);
   }
 
   /**

@@ -1,6 +1,6 @@
 import type { CacheSettings } from './cache-settings';
 import { CACHE_KEY_PATTERN, CanonicalContext, ExerciseContext, canonicalize, keyOfCanonical, userContextHashFor } from './cache-key';
-import { CachedEntry, isOfVersion, isStale } from './cache-entry';
+import { CachedEntry, isOfVersion, isStale, staleAllowanceOf } from './cache-entry';
 import {
   InvalidCacheRequestError,
   MAX_MIN_OVERLAP,
@@ -141,7 +141,7 @@ export class ExerciseLookupService {
     const cached = this.l1.get(key);
     if (cached) return cached;
     const ticket = this.l1.readTicket();
-    const entry = await this.repository.findServableByKey(key, { maxStaleSeconds: maxStale === true ? undefined : maxStale, withinGrace: maxStale === true });
+    const entry = await this.repository.findServableByKey(key, staleAllowanceOf(maxStale));
     if (entry && !isStale(entry)) this.l1.set(entry, ticket);
     return entry;
   }
@@ -176,7 +176,7 @@ export class ExerciseLookupService {
       // Another version's entry is not fresh, and never served stale here (stale-if-error may).
       if (entry && !isOfVersion(entry, version)) entry = null;
     } else {
-      entry = await this.variants.pickServable(canonical, bucket, exclude, version);
+      entry = await this.variants.pickServable(canonical, bucket, exclude, version, control.maxStale);
     }
     if (entry && control.maxAgeSeconds !== undefined && Date.now() - entry.createdAt.getTime() > control.maxAgeSeconds * 1000) return null;
     return entry;

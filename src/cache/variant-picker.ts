@@ -1,5 +1,5 @@
 import { CanonicalContext, keyOfCanonical } from './cache-key';
-import { CachedEntry, isOfVersion } from './cache-entry';
+import { CachedEntry, isOfVersion, isStale, staleAllowanceOf } from './cache-entry';
 import { ExerciseCacheRepository } from './exercise-cache.repository';
 import { UsageBuffer } from './usage-buffer';
 
@@ -14,10 +14,17 @@ export class VariantPicker {
     private readonly usage: UsageBuffer,
   ) {}
 
-  /** A live variant not in `exclude`, chosen at random among the least used; null when none is left. */
-  async pickServable(context: CanonicalContext, bucket: number, exclude: ReadonlySet<string>, version?: string): Promise<CachedEntry | null> {
-    const live = await this.repository.findLiveVariants(keyOfCanonical(context, 1), bucket);
-    return this.leastUsed(live.filter((entry) => !exclude.has(entry.key) && isOfVersion(entry, version)));
+  /**
+   * A live variant not in `exclude`, chosen at random among the least used; when none is live, a
+   * stale one the same way (expired within its stale-while-revalidate window or `maxStale`, as a
+   * single-entry context answers); null when none is left. Another version's variant never answers.
+   */
+  async pickServable(context: CanonicalContext, bucket: number, exclude: ReadonlySet<string>, version?: string, maxStale?: number | true): Promise<CachedEntry | null> {
+    const servable = await this.repository.findServableVariants(keyOfCanonical(context, 1), bucket, staleAllowanceOf(maxStale));
+    const candidates = servable.filter((entry) => !exclude.has(entry.key) && isOfVersion(entry, version));
+    const now = Date.now();
+    const live = candidates.filter((entry) => !isStale(entry, now));
+    return this.leastUsed(live.length > 0 ? live : candidates);
   }
 
   /** Where a newly generated exercise for this context goes (see slotAmong), from its live variants now. */
