@@ -82,6 +82,21 @@ describe('stale answers (REST)', () => {
     expect(next.body.exercise).toEqual({ fresh: true });
   });
 
+  it('a variant bucket with no live variant answers a stale one: X-Cache: STALE, and with lease the token for that slot', async () => {
+    await e.http().post('/exercise-cache').send(storeBody('stale_bucket', ['a'], { staleWhileRevalidateSeconds: 600, variants: 2 })).expect(201);
+    await expireEntry(e.db.pool, cacheKeyFor(context('stale_bucket')), 30);
+    const plain = await lookup('stale_bucket', { variants: 2 }).expect(200);
+    expect(plain.headers['x-cache']).toBe('STALE');
+    const answers = await Promise.all(Array.from({ length: 5 }, () => lookup('stale_bucket', { variants: 2, lease: 30 })));
+    expect(answers.map((res) => [res.status, res.headers['x-cache']])).toEqual(Array.from({ length: 5 }, () => [200, 'STALE']));
+    const tokens = answers.map((res) => res.headers['x-cache-lease']).filter(Boolean);
+    expect(tokens).toHaveLength(1);
+    const stored = await e.http().post('/exercise-cache').set('X-Cache-Lease', tokens[0]).send({ ...storeBody('stale_bucket', ['a'], { variants: 2 }), exercise: { fresh: true } }).expect(201);
+    expect(stored.body.key).toBe(cacheKeyFor(context('stale_bucket')));
+    const next = await lookup('stale_bucket', { variants: 2 }).expect(200);
+    expect([next.headers['x-cache'], next.body.exercise]).toEqual(['HIT', { fresh: true }]);
+  });
+
   it('counts stale answers as stale lookups, not hits', async () => {
     await storeExpired('stale_counted', 30, { staleWhileRevalidateSeconds: 600 });
     await lookup('stale_counted').expect(200);
