@@ -1,22 +1,7 @@
-import { spawn } from 'node:child_process';
-import { DIST_MAIN, PROJECT_ROOT, ensureBuilt } from '../support/processes';
+import { DIST_MAIN, ensureBuilt, runNode } from '../support/processes';
 
 /** Runs `node dist/main.js` with only `env` (plus PATH) and collects how it ends. */
-function runService(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [DIST_MAIN], { cwd: PROJECT_ROOT, env: { PATH: process.env.PATH ?? '', ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30000);
-    child.once('error', reject);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const runService = (env: Record<string, string>) => runNode(DIST_MAIN, [], env, { nodeEnv: false });
 
 describe('node dist/main.js with bad configuration', () => {
   beforeAll(ensureBuilt, 180000);

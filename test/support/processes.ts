@@ -10,10 +10,19 @@ export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 export const DIST_MAIN = path.join(PROJECT_ROOT, 'dist', 'main.js');
 export const DIST_CLI = path.join(PROJECT_ROOT, 'dist', 'cli', 'main.js');
 
-/** `node <script> ...args` with only the environment given here (killed after a minute). */
-export function runNode(script: string, args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/**
+ * `node <script> ...args` with only PATH, NODE_ENV=test and `env` (killed after a minute);
+ * `{ nodeEnv: false }` leaves NODE_ENV unset, as a user's shell would.
+ */
+export function runNode(
+  script: string,
+  args: string[],
+  env: Record<string, string>,
+  options: { nodeEnv?: boolean } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const base: Record<string, string> = { PATH: process.env.PATH ?? '', ...(options.nodeEnv === false ? {} : { NODE_ENV: 'test' }) };
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, ...args], { cwd: PROJECT_ROOT, env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', ...env } });
+    const child = spawn(process.execPath, [script, ...args], { cwd: PROJECT_ROOT, env: { ...base, ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
