@@ -1,19 +1,17 @@
 /// <reference lib="dom" />
 /// <reference lib="dom.iterable" />
 // page.evaluate() callbacks run in the browser, so this file sees the DOM types.
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Pool } from 'pg';
-import { Browser, BrowserContext, Page, chromium } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { QuarantineService } from '../../src/quality/quarantine/quarantine.service';
+import { CHROMIUM, TestBrowser, closeBrowser, launchChromium } from '../support/browser';
+import { finishWithin } from '../support/poll';
 import { insertExercises, insertLookupStats } from '../support/seed';
 import { TestApp, startTestApp } from '../support/test-app';
 import { TestDatabase, createTestDatabase } from '../support/test-database';
 
-/** Debian's chromium (what .ci/run installs), or CHROMIUM_PATH, or another common location. */
-const CHROMIUM = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome']
-  .filter((candidate): candidate is string => Boolean(candidate))
-  .find((candidate) => existsSync(candidate));
 /**
  * CI must run this test (.ci/run installs Chromium, and a missing browser fails the run). On a
  * developer's machine without a browser, `npm test` still passes: this file is skipped, loudly.
@@ -118,6 +116,7 @@ describeInBrowser('dashboard in headless Chromium', () => {
   let db: TestDatabase;
   let open: TestApp;
   let locked: TestApp;
+  let chromium: TestBrowser | undefined;
   let browser: Browser;
   let seeded: { lookups: number };
 
@@ -131,20 +130,20 @@ describeInBrowser('dashboard in headless Chromium', () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     db = await createTestDatabase();
     seeded = await seed(db.pool);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    chromium = await launchChromium();
+    browser = chromium.browser;
     open = await startTestApp(db.url, { MAX_ENTRIES: '40' }, { listen: true });
     locked = await startTestApp(db.url, { MAX_ENTRIES: '40', API_KEYS: `${READ_WRITE_KEY},${READ_ONLY_KEY}:ro` }, { listen: true });
   });
 
+  // Each step is bounded and named, so a teardown that stalls says where (CI once reported only
+  // Jest's generic hook timeout here); a browser that will not exit is killed (closeBrowser).
   afterAll(async () => {
-    await browser?.close();
-    await open?.close();
-    await locked?.close();
+    await closeBrowser(chromium);
+    if (open) await finishWithin(open.close(), 20000, 'closing the app without API keys');
+    if (locked) await finishWithin(locked.close(), 20000, 'closing the app with API keys');
     await db?.drop();
-  });
+  }, 90000);
 
   let context: BrowserContext;
   afterEach(async () => {

@@ -21,3 +21,21 @@ export async function pollUntil<T>(read: () => Promise<T> | T, done: (value: T) 
   }
   return value;
 }
+
+/**
+ * Resolves true when `promise` settles within `ms`, false when it is still pending then (the
+ * promise itself is left running). A rejection is passed on.
+ */
+export async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([promise.then(() => true), new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Awaits `promise`, failing with an error that names `what` when it takes longer than `ms`. */
+export async function finishWithin(promise: Promise<unknown>, ms: number, what: string): Promise<void> {
+  if (!(await settlesWithin(promise, ms))) throw new Error(`${what} did not finish within ${ms} ms`);
+}
