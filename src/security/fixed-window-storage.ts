@@ -1,3 +1,4 @@
+import type { OnApplicationShutdown } from '@nestjs/common';
 import type { ThrottlerStorage } from '@nestjs/throttler';
 
 interface Window {
@@ -12,9 +13,11 @@ interface Window {
  * throttler-storage` runs the service with it beside this one). The price of a fixed window is
  * the usual one: a client can spend its budget at the end of one window and again at the start of
  * the next. Windows that ended are swept once per window length (an unref'd timer, so it never
- * keeps the process alive).
+ * keeps the process alive). The app's close() stops that timer: unref'd, it would still live on
+ * and keep this storage and every module of the closed app in memory (Nest calls the hook
+ * because ThrottlerModule provides the storage, as it does its own ThrottlerStorageService).
  */
-export class FixedWindowStorage implements ThrottlerStorage {
+export class FixedWindowStorage implements ThrottlerStorage, OnApplicationShutdown {
   private readonly windows = new Map<string, Window>();
   private sweeper?: NodeJS.Timeout;
 
@@ -35,6 +38,11 @@ export class FixedWindowStorage implements ThrottlerStorage {
     const secondsLeft = Math.max(1, Math.ceil((window.endsAt - now) / 1000));
     const isBlocked = window.hits > limit;
     return { totalHits: window.hits, timeToExpire: secondsLeft, isBlocked, timeToBlockExpire: isBlocked ? secondsLeft : 0 };
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.sweeper);
+    this.sweeper = undefined;
   }
 
   private sweep(): void {

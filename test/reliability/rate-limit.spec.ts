@@ -1,3 +1,4 @@
+import { createHook } from 'node:async_hooks';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { TestDatabase, createTestDatabase } from '../support/test-database';
 import { TestApp, startTestApp } from '../support/test-app';
@@ -143,6 +144,33 @@ describe('rate limiting', () => {
       expectTooManyRequests(limited!, 1);
       const again = await pollUntil(() => inject(t, request), (res) => res.statusCode !== 429, { timeoutMs: 10000 });
       expect(again.statusCode).toBe(200);
+    });
+  });
+
+  describe('close', () => {
+    it('stops the sweeper of ended windows: no timer of a closed app lives on', async () => {
+      // An unref'd timer does not keep the process alive, so only its destruction shows that it
+      // was cleared; left running, it kept the closed app's storage and modules in memory.
+      const windowMs = 7919;
+      const sweepers = new Set<number>();
+      const hook = createHook({
+        init(asyncId, type, _triggerAsyncId, resource) {
+          if (type === 'Timeout' && (resource as { _repeat?: number | null })._repeat === windowMs) sweepers.add(asyncId);
+        },
+        destroy: (asyncId) => sweepers.delete(asyncId),
+      }).enable();
+      try {
+        const t = await startTestApp(db.url, { RATE_LIMIT_MAX: '5', RATE_LIMIT_WINDOW_MS: String(windowMs) });
+        try {
+          expect((await inject(t, { method: 'GET', url: '/exercise-cache?type=rate_limit_close&difficulty=1&topics=a' })).statusCode).toBe(404);
+          expect(sweepers.size).toBe(1);
+        } finally {
+          await t.close();
+        }
+        await pollUntil(() => sweepers.size, (size) => size === 0, { what: 'the sweeper timer to be cleared', timeoutMs: 2000, everyMs: 20 });
+      } finally {
+        hook.disable();
+      }
     });
   });
 
